@@ -1,0 +1,51 @@
+"""Tortoise models for Patchwork, and the Tortoise configuration that loads them.
+
+One module per aggregate; the rules about the data (who may see what) live next
+to it in plain functions the routes call.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+MODEL_MODULES = [
+    "models.areas",
+    "models.organisations",
+    "models.practitioners",
+    "models.clients",
+    "models.teams",
+    "models.attentions",
+    "models.circles",
+    "models.invitations",
+    "models.auth",
+    "models.notifications",
+    "models.audit",
+    "models.search",
+]
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    """The Tortoise configuration for one database URL (SQLite or PostgreSQL)."""
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "models.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _default_url() -> str:
+    from web.settings import default_database_url
+
+    return os.environ.get("DATABASE_URL") or default_database_url()
+
+
+#: Read by `tortoise makemigrations` (see [tool.tortoise] in pyproject.toml).
+TORTOISE_ORM = tortoise_config(_default_url())

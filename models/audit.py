@@ -1,0 +1,40 @@
+"""The audit trail: who did what, when. Ids only, so it survives data retention."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+ACTIONS = (
+    "signin.requested",
+    "signin.succeeded",
+    "signin.failed",
+    "signin.refused",
+    "signout",
+    "team.viewed",
+    "team.refused",
+    "client.searched",
+    "client.added",
+    "team.joined",
+    "team.left",
+    "admin.changed",
+)
+
+
+class AuditEvent(Model):
+    """One audited action. Deliberately without foreign keys: rows outlive what they name."""
+
+    id = fields.BigIntField(primary_key=True)
+    at = fields.DatetimeField(auto_now_add=True)
+    actor_id = fields.IntField(null=True)
+    action = fields.CharField(max_length=40)
+    client_id = fields.IntField(null=True)
+    #: The council area concerned, so local administrators see their areas' events.
+    area_id = fields.IntField(null=True)
+    ip = fields.CharField(max_length=45, default="")
+    detail: fields.Field[dict[str, object]] = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "audit_event"
+        ordering = ["-at", "-id"]
+        indexes = (("actor_id", "at"), ("client_id", "at"), ("area_id", "at"), ("action", "at"))

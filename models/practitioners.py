@@ -1,0 +1,89 @@
+"""Practitioners: the signed-in professionals, and the areas they chose."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.areas import Area
+    from models.organisations import Organisation
+    from models.teams import Membership
+
+ROLES = ("practitioner", "local_admin", "state_admin")
+#: How each alert channel delivers: immediately, in the 07:00 digest, or not at all.
+DELIVERY = ("immediate", "digest", "off")
+
+
+class Practitioner(Model):
+    """A professional who signs in. Belongs to one organisation."""
+
+    id = fields.IntField(primary_key=True)
+    #: Work email, lower-case, the sign-in identity.
+    email = fields.CharField(max_length=254, unique=True)
+    name = fields.CharField(max_length=120)
+    job_title = fields.CharField(max_length=120, default="")
+    organisation_id: int
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="practitioners", on_delete=fields.RESTRICT
+    )
+    phone = fields.CharField(max_length=40, default="")
+    mobile = fields.CharField(max_length=40, default="")
+    #: One of ROLES.
+    role = fields.CharField(max_length=20, default="practitioner")
+    #: For a local administrator: the area (usually a district) they administer.
+    admin_area: fields.ForeignKeyNullableRelation[Area] = fields.ForeignKeyField(
+        "models.Area", related_name="administrators", null=True, on_delete=fields.SET_NULL
+    )
+    #: Deactivated practitioners cannot sign in, their history remains.
+    active = fields.BooleanField(default=True)
+    #: Single sign-on identity: (issuer, subject) is unique across providers.
+    oidc_issuer = fields.CharField(max_length=300, null=True)
+    oidc_subject = fields.CharField(max_length=255, null=True)
+    #: Alert delivery per channel, each one of DELIVERY.
+    notify_in_app = fields.CharField(max_length=10, default="immediate")
+    notify_email = fields.CharField(max_length=10, default="immediate")
+    notify_push = fields.CharField(max_length=10, default="immediate")
+    #: Signup progress (0 = not started, 7 = finished) so a practitioner can leave and resume.
+    signup_step = fields.SmallIntField(default=7)
+    walkthrough_done = fields.BooleanField(default=False)
+    #: Help banners this practitioner dismissed, by key.
+    dismissed_banners: fields.Field[list[str]] = fields.JSONField(default=list)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_seen_at = fields.DatetimeField(null=True)
+
+    chosen_areas: fields.ReverseRelation[PractitionerArea]
+    memberships: fields.ReverseRelation[Membership]
+
+    class Meta:
+        table = "practitioner"
+        ordering = ["name"]
+        unique_together = (("oidc_issuer", "oidc_subject"),)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in ("local_admin", "state_admin")
+
+
+class PractitionerArea(Model):
+    """A council area a practitioner chose as one of theirs (search looks there first)."""
+
+    id = fields.IntField(primary_key=True)
+    practitioner: fields.ForeignKeyRelation[Practitioner] = fields.ForeignKeyField(
+        "models.Practitioner", related_name="chosen_areas", on_delete=fields.CASCADE
+    )
+    area: fields.ForeignKeyRelation[Area] = fields.ForeignKeyField(
+        "models.Area", related_name="chosen_by", on_delete=fields.CASCADE
+    )
+    #: Order of choice: the first is the default area for new clients.
+    position = fields.SmallIntField(default=0)
+
+    class Meta:
+        table = "practitioner_area"
+        ordering = ["position", "id"]
+        unique_together = (("practitioner", "area"),)

@@ -1,0 +1,59 @@
+"""Memberships: who is (and was) on a client's team."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.clients import Client
+    from models.practitioners import Practitioner
+
+END_REASONS = ("case_closed", "transferred", "lapsed", "other")
+
+
+class Membership(Model):
+    """One practitioner's involvement with one client. Ended memberships stay as history.
+
+    The database allows one *current* membership (ended_at null) per client and
+    practitioner: a partial unique index created in the migrations.
+    """
+
+    id = fields.IntField(primary_key=True)
+    client_id: int
+    practitioner_id: int
+    client: fields.ForeignKeyRelation[Client] = fields.ForeignKeyField(
+        "models.Client", related_name="memberships", on_delete=fields.CASCADE
+    )
+    practitioner: fields.ForeignKeyRelation[Practitioner] = fields.ForeignKeyField(
+        "models.Practitioner", related_name="memberships", on_delete=fields.CASCADE
+    )
+    #: Role in this team, e.g. "Maternal & Child Health Nurse" (pre-filled from the job title).
+    role = fields.CharField(max_length=120)
+    started_at = fields.DatetimeField()
+    ended_at = fields.DatetimeField(null=True)
+    #: One of END_REASONS when ended.
+    end_reason = fields.CharField(max_length=20, default="")
+    last_contact_on = fields.DateField(null=True)
+    #: Discreet members see the team but appear nowhere to anyone else.
+    discreet = fields.BooleanField(default=False)
+    #: Last time the practitioner confirmed they are still involved (check-ins).
+    last_confirmed_at = fields.DatetimeField()
+    #: When the latest check-in request was sent, so it is sent once per cycle.
+    checkin_requested_at = fields.DatetimeField(null=True)
+    #: When the team was told this involvement is no longer confirmed (once per lapse).
+    lapse_alerted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "membership"
+        ordering = ["started_at", "id"]
+        indexes = (("practitioner_id", "ended_at"), ("client_id", "ended_at"))
+
+    def __str__(self) -> str:
+        return f"membership {self.id}"
+
+    @property
+    def current(self) -> bool:
+        return self.ended_at is None

@@ -1,0 +1,121 @@
+"""Finding a client as you type, local first; joining from the card; adding a client fast."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from models.practitioners import PractitionerArea
+from models.teams import Membership
+from tests import support
+from tests.browser.axe import axe
+from web.signin import create_signin_token, signin_url
+
+pytestmark = pytest.mark.browser
+
+
+async def signed_in_priya(page, live_server):
+    priya = await support.practitioner()
+    await PractitionerArea.create(practitioner=priya, area=await support.council("LGA21180"))
+    await page.goto(signin_url(live_server.base_url, await create_signin_token(priya)))
+    await axe(page)
+    await page.get_by_role("button", name="Sign in to Patchwork").click()
+    await page.get_by_role("heading", name="Your clients").wait_for()
+    await axe(page)
+    return priya
+
+
+async def test_search_as_you_type_show_more_back_and_join_from_the_card(page, live_server):
+    for n, code in enumerate(("LGA21180", "LGA24650", "LGA22750")):
+        await support.client(
+            "Mia", "Thompson", area=await support.council(code), birth_date=date(2023, 3, 10 + n)
+        )
+    tom = await support.practitioner("Tom Walsh", "tom.walsh@wyndham.example")
+    melton_mia = await support.client(
+        "Mia", "Thompson", area=await support.council("LGA24650"), birth_date=date(2020, 1, 1)
+    )
+    await support.member(melton_mia, tom)
+    priya = await signed_in_priya(page, live_server)
+
+    await page.get_by_role("link", name="Find a client").first.click()
+    await page.get_by_role("heading", name="Find a client").wait_for()
+    await axe(page)
+    await page.get_by_label("Client's name").press_sequentially("mia thompsen", delay=30)
+    await page.get_by_role("heading", name="In your areas").wait_for()
+    await page.wait_for_url("**/clients/search?q=mia+thompsen*")  # hx-push-url
+    await axe(page)
+    local = page.locator("#group-local")
+    assert await local.get_by_role("heading", name="Mia Thompson").count() == 1
+    assert await page.locator("#group-district .result-card").count() == 0
+
+    await page.locator("#group-district").get_by_role("link", name="Show more").click()
+    await page.locator("#group-district .result-card").first.wait_for()
+    await axe(page)
+    assert await page.locator("#group-district .result-card").count() == 2
+    assert "scope=" not in page.url  # "Show more" does not change the address
+
+    # Back to the empty search page and forward again: history works.
+    await page.go_back()
+    await page.wait_for_url("**/clients/search")
+    await axe(page)
+    await page.go_forward()
+    await page.get_by_role("heading", name="In your areas").wait_for()
+    await axe(page)
+
+    card = page.locator("#group-local .result-card").first
+    await card.get_by_role("link", name="Join team").click()
+    await page.get_by_role("heading", name="Join the team for Mia Thompson").wait_for()
+    await axe(page)
+    assert await page.get_by_label("Your role with this client").input_value() == priya.job_title
+    await page.get_by_label("I am working with this client").check()
+    await page.get_by_role("button", name="Join team").click()
+    await page.get_by_role("heading", name="Team").wait_for()
+    await axe(page)
+    assert await Membership.filter(practitioner=priya).count() == 1
+
+
+async def test_add_a_client_in_at_most_eight_actions_after_typing_the_name(page, live_server):
+    priya = await signed_in_priya(page, live_server)
+    await page.goto(live_server.url("/clients/search"))
+    await axe(page)
+    await page.get_by_label("Client's name").fill("Ava Quinlan-Smith")  # typing the name
+    actions = 0
+
+    await page.get_by_role("button", name="Search").click()
+    actions += 1
+    await page.get_by_role("link", name="Add a new client").wait_for()
+    await axe(page)
+    await page.get_by_role("link", name="Add a new client").click()
+    actions += 1
+    await page.get_by_role("heading", name="Add a new client").wait_for()
+    await axe(page)
+    assert await page.get_by_label("Given name").input_value() == "Ava"
+    assert await page.get_by_label("Family name").input_value() == "Quinlan-Smith"
+    await page.get_by_label("I know the year only").check()
+    actions += 1
+    await page.get_by_label("Year of birth").fill("2016")
+    actions += 1
+    await page.get_by_role("button", name="Add client").click()
+    actions += 1
+    await page.get_by_role("heading", name="Ava Quinlan-Smith").wait_for()
+    await axe(page)
+    assert actions <= 8
+    membership = await Membership.get(practitioner=priya).select_related("client__area")
+    assert membership.client.birth_year == 2016 and membership.client.area.name == "Brimbank"
+
+
+async def test_search_works_as_a_plain_form_without_javascript(open_page, live_server):
+    page = await open_page()
+    await page.route("**/*.js*", lambda route: route.abort())
+    await support.client("Mia", "Thompson", area=await support.council("LGA24650"))
+    await signed_in_priya(page, live_server)
+    await page.goto(live_server.url("/clients/search"))
+    await axe(page)
+    await page.get_by_label("Client's name").fill("thompson mia")
+    await page.get_by_role("button", name="Search").click()
+    await page.get_by_role("heading", name="In your areas").wait_for()
+    await axe(page)
+    await page.locator("#group-district").get_by_role("link", name="Show more").click()
+    await page.locator("#group-district .result-card").first.wait_for()
+    await axe(page)

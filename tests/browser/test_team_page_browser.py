@@ -1,0 +1,119 @@
+"""The team page's actions in Chromium, on a 320 px phone and an 820 px tablet."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from models.teams import Membership
+from tests import support
+from tests.browser.axe import axe
+from web.signin import create_signin_token, signin_url
+
+pytestmark = pytest.mark.browser
+
+
+async def sign_in_as(page, live_server, practitioner):
+    await page.goto(signin_url(live_server.base_url, await create_signin_token(practitioner)))
+    await axe(page)
+    await page.get_by_role("button", name="Sign in to Patchwork").click()
+    await page.get_by_role("heading", name="Your clients").wait_for()
+    await axe(page)
+
+
+async def no_sideways_scroll(page, width):
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+@pytest.mark.parametrize("width", [320, 820])
+async def test_every_team_action_on_a_phone_and_a_tablet(open_page, live_server, smtp, width):
+    priya = await support.practitioner()
+    aroha = await support.practitioner(
+        "Aroha Ngata",
+        "aroha.ngata@dffh.example",
+        await support.organisation("DFFH — Child Protection", "dffh.example"),
+        job_title="Child Protection Practitioner",
+    )
+    tom = await support.practitioner(
+        "Tom Walsh", "tom.walsh@wyndham.example", job_title="Youth Worker"
+    )
+    mia = await support.client()
+    await support.member(mia, priya)
+    await support.member(mia, aroha)
+
+    page = await open_page(width=width, height=900)
+    await sign_in_as(page, live_server, priya)
+    await page.get_by_role("link", name="Mia Thompson").click()
+    await page.get_by_role("heading", name="Mia Thompson").wait_for()
+    await axe(page)
+    await no_sideways_scroll(page, width)
+    email_team = page.get_by_role("link", name="Email the whole team")
+    assert await email_team.get_attribute("href") == "mailto:aroha.ngata@dffh.example"
+    columns = await page.evaluate(
+        "getComputedStyle(document.querySelector('#team')).gridTemplateColumns"
+    )
+    assert len(columns.split()) == (1 if width == 320 else 2)
+
+    await page.get_by_role("button", name="I had contact today").click()
+    await page.get_by_text("Your contact today is recorded.").wait_for()
+    await axe(page)
+
+    await page.get_by_role("link", name="Arrange a team meeting").click()
+    await page.get_by_role("heading", name="Arrange a team meeting").wait_for()
+    await axe(page)
+    await page.get_by_label("Date").fill((date.today() + timedelta(days=2)).isoformat())
+    await page.get_by_label("Start time").fill("14:30")
+    await page.get_by_label("Where, or a link to join").fill("Sunshine MCH Centre")
+    await page.get_by_role("button", name="Send the invitation").click()
+    await page.get_by_text("The meeting invitation is on its way").wait_for()
+    await axe(page)
+    [invite] = await smtp.mailbox.wait_for(aroha.email)
+    [ics] = [part for part in invite.iter_attachments() if part.get_filename() == "meeting.ics"]
+    assert "BEGIN:VEVENT" in ics.get_content()
+
+    await page.get_by_role("link", name="Invite a colleague to this team").click()
+    await page.get_by_role("heading", name="Invite a colleague to this team").wait_for()
+    await axe(page)
+    await page.get_by_label("Your colleague's work email").fill(tom.email)
+    await page.get_by_role("button", name="Send the invitation").click()
+    await page.get_by_text("Your colleague has been invited.").wait_for()
+    await axe(page)
+
+    await page.get_by_role("link", name="History").click()
+    await page.get_by_role("heading", name="Who was involved, and when").wait_for()
+    await axe(page)
+    await no_sideways_scroll(page, width)
+    await page.get_by_role("link", name="Team", exact=True).click()
+
+    await page.get_by_role("link", name="Show join code").click()
+    await page.get_by_role("heading", name="Join code for Mia Thompson").wait_for()
+    await axe(page)
+    await no_sideways_scroll(page, width)
+    assert await page.locator("figure.qr svg").count() == 1
+    await page.get_by_text("Cannot scan? Share the link instead").click()
+    join_link = (await page.locator(".link-text").inner_text()).strip()
+
+    phone = await open_page(width=width, height=900)  # Tom's phone "scans" the code
+    await sign_in_as(phone, live_server, tom)
+    await phone.goto(join_link)
+    await phone.get_by_role("heading", name="Join the team for Mia Thompson").wait_for()
+    await axe(phone)
+    await phone.get_by_label("I am working with this client").check()
+    await phone.get_by_role("button", name="Join team").click()
+    await phone.get_by_role("heading", name="Mia Thompson").wait_for()
+    await axe(phone)
+    assert await Membership.filter(client=mia, practitioner=tom, ended_at__isnull=True).exists()
+
+    await page.goto(live_server.url(f"/clients/{mia.id}"))
+    await axe(page)
+    await page.get_by_role("link", name="Leave team").click()
+    await page.get_by_role("heading", name="Leave the team for Mia Thompson").wait_for()
+    await axe(page)
+    await page.get_by_label("The case is closed").check()
+    await page.get_by_role("button", name="Leave team").click()
+    await page.get_by_text("You have left the team.").wait_for()
+    await axe(page)
+    assert not await Membership.filter(
+        client=mia, practitioner=priya, ended_at__isnull=True
+    ).exists()

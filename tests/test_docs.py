@@ -1,0 +1,50 @@
+"""README's promises: exactly two quick-start commands, and CI runs the second one."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from web.commands import RedactQueryStrings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def quick_start_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.+?)\n```", section)
+
+
+def test_the_quick_start_has_exactly_two_commands():
+    run, test = quick_start_commands()
+    assert run.endswith("python -m web demo")
+    assert test.endswith("python -m tests")
+
+
+def test_ci_runs_the_readme_test_command_then_postgresql():
+    ci = (ROOT / ".ci" / "run").read_text()
+    _run, test = quick_start_commands()
+    assert test in ci
+    assert "TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test" in ci
+
+
+def test_the_procfile_runs_web_and_worker():
+    procfile = (ROOT / "Procfile").read_text()
+    assert re.search(r"^web: python -m web serve .*\$PORT", procfile, re.M)
+    assert re.search(r"^worker: python -m web worker$", procfile, re.M)
+
+
+def test_access_logs_keep_paths_but_drop_query_strings():
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/signin/link?token=secret", "1.1", 200),
+        None,
+    )
+    assert RedactQueryStrings().filter(record)
+    assert record.getMessage() == '127.0.0.1:5000 - "GET /signin/link HTTP/1.1" 200'

@@ -1,0 +1,78 @@
+"""Settings come from the environment only, and production refuses unsafe ones."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from web.settings import SettingsError, load
+
+ROOT = Path(__file__).resolve().parent.parent
+SAFE_PRODUCTION = {
+    "ENVIRONMENT": "production",
+    "SECRET_KEY": "k" * 40,
+    "BASE_URL": "https://patchwork.example",
+    "SMTP_URL": "smtps://mail.example:465",
+    "VAPID_PUBLIC_KEY": "public",
+    "VAPID_PRIVATE_KEY": "private",
+}
+
+
+def test_production_starts_with_explicit_safe_settings():
+    settings = load(SAFE_PRODUCTION)
+    assert settings.production and settings.session_cookie.startswith("__Host-")
+
+
+@pytest.mark.parametrize(
+    "change, complaint",
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"BASE_URL": "http://patchwork.example"}, "https://"),
+        ({"SMTP_URL": ""}, "SMTP_URL"),
+        ({"VAPID_PUBLIC_KEY": ""}, "VAPID_PUBLIC_KEY"),
+        ({"VAPID_PRIVATE_KEY": ""}, "VAPID_PRIVATE_KEY"),
+    ],
+)
+def test_production_refuses_unsafe_settings(change, complaint):
+    with pytest.raises(SettingsError, match=complaint):
+        load({**SAFE_PRODUCTION, **change})
+
+
+def test_development_defaults_work_with_nothing_set():
+    settings = load({})
+    assert settings.base_url == "http://localhost:8000"
+    assert settings.database_url.startswith("sqlite://")
+    assert len(settings.secret_key) >= 32
+    assert settings.run_worker_in_web
+
+
+def test_refuses_an_unknown_environment():
+    with pytest.raises(SettingsError):
+        load({"ENVIRONMENT": "staging"})
+
+
+def test_every_setting_is_documented_in_the_readme_and_env_example():
+    source = (ROOT / "web" / "settings.py").read_text()
+    names = set(re.findall(r'config\(\s*"([A-Z_]+)"', source))
+    assert {
+        "DATABASE_URL",
+        "SECRET_KEY",
+        "BASE_URL",
+        "SMTP_URL",
+        "MAIL_FROM",
+        "VAPID_PUBLIC_KEY",
+        "VAPID_PRIVATE_KEY",
+        "VAPID_SUBJECT",
+        "DEPLOYMENT",
+        "TIME_ZONE",
+        "PUSH_ALLOWED_ENDPOINTS",
+        "ENVIRONMENT",
+    } <= names
+    readme = (ROOT / "README.md").read_text()
+    example = (ROOT / ".env.example").read_text()
+    for name in sorted(names):
+        assert f"`{name}`" in readme, f"{name} is not documented in README.md"
+        assert f"{name}=" in example, f"{name} is missing from .env.example"

@@ -1,0 +1,288 @@
+"""Finding clients local area first, adding one, joining and leaving a team."""
+
+from __future__ import annotations
+
+from datetime import date
+from html import unescape
+
+from models.audit import AuditEvent
+from models.clients import Client
+from models.notifications import Notification, Outbox
+from models.practitioners import PractitionerArea
+from models.teams import Membership
+from tests import support
+from tests.web.helpers import csrf_token, sign_in
+
+BRIMBANK, MELTON, WYNDHAM, GEELONG = "LGA21180", "LGA24650", "LGA27260", "LGA22750"
+
+
+async def priya_in_brimbank():
+    priya = await support.practitioner()
+    await PractitionerArea.create(practitioner=priya, area=await support.council(BRIMBANK))
+    return priya
+
+
+async def thompsons_everywhere():
+    """Mia Thompson in Brimbank (Priya's area), Melton (same district) and Geelong."""
+    return [
+        await support.client(
+            "Mia", "Thompson", area=await support.council(code), birth_date=date(2023, 3, 14 + n)
+        )
+        for n, code in enumerate((BRIMBANK, MELTON, GEELONG))
+    ]
+
+
+async def test_results_come_local_first_with_the_rest_behind_show_more(client):
+    priya = await priya_in_brimbank()
+    local, district, state = await thompsons_everywhere()
+    await sign_in(client, priya)
+    page = await client.get("/clients/search", params={"q": "mia thompsen"})
+    assert page.status_code == 200
+    html = page.text
+    assert "In your areas" in html and "Elsewhere in Brimbank Melton" in html
+    assert "Elsewhere in Victoria" in html
+    assert f"/clients/{local.id}/join" in html
+    assert f"/clients/{district.id}/join" not in html  # behind "Show more"
+    assert html.count("Show more") == 2
+
+    fragment = await client.get(
+        "/clients/search",
+        params={"q": "mia thompsen", "scope": "district"},
+        headers={"HX-Request": "true"},
+    )
+    assert "<html" not in fragment.text and 'id="group-district"' in fragment.text
+    assert (
+        f"/clients/{district.id}/join" in fragment.text
+        and f"/clients/{local.id}/" not in fragment.text
+    )
+
+    no_js = await client.get("/clients/search?q=mia+thompsen&show=district&show=state")
+    assert (
+        f"/clients/{district.id}/join" in no_js.text and f"/clients/{state.id}/join" in no_js.text
+    )
+    searches = await AuditEvent.filter(action="client.searched", actor_id=priya.id).order_by("id")
+    assert [(e.detail["terms"], e.detail["scope"], e.detail["results"]) for e in searches][:2] == [
+        ("mia thompsen", "local", 1),
+        ("mia thompsen", "district", 1),
+    ]
+
+
+async def test_a_member_sees_view_team_instead_of_join(client):
+    priya = await priya_in_brimbank()
+    mia, _, _ = await thompsons_everywhere()
+    await support.member(mia, priya)
+    await sign_in(client, priya)
+    html = (await client.get("/clients/search", params={"q": "mia thompson"})).text
+    assert f'href="/clients/{mia.id}">View team' in html
+
+
+async def test_no_browsing_one_fragment_is_not_enough(client):
+    priya = await priya_in_brimbank()
+    await thompsons_everywhere()
+    await sign_in(client, priya)
+    for params in ({"q": "thompson"}, {"q": "m t"}):
+        html = (await client.get("/clients/search", params=params)).text
+        assert "Type at least two names" in html and "/join" not in html
+    with_year = (await client.get("/clients/search", params={"q": "thompson", "born": "2023"})).text
+    assert "/join" in with_year
+    bad_date = await client.get(
+        "/clients/search", params={"q": "mia thompson", "born": "31/2/2020"}
+    )
+    assert bad_date.status_code == 422 and "There is a problem" in bad_date.text
+    assert await AuditEvent.filter(action="client.searched").count() == 1
+
+
+async def test_searches_are_rate_limited_per_practitioner(client, settings):
+    priya = await priya_in_brimbank()
+    await sign_in(client, priya)
+    for _ in range(settings.search_rate_per_hour):
+        assert (
+            await client.get("/clients/search", params={"q": "mia thompson"})
+        ).status_code == 200
+    refused = await client.get("/clients/search", params={"q": "mia thompson"})
+    assert refused.status_code == 429
+    assert "stops anyone browsing for people" in refused.text
+    assert await AuditEvent.filter(action="client.search_refused").count() == 1
+
+
+async def test_my_areas_include_those_of_my_clients(client):
+    priya = await priya_in_brimbank()
+    wyndham = await support.client("Ava", "Walker", area=await support.council(WYNDHAM))
+    await support.member(wyndham, priya)
+    other = await support.client(
+        "Ava", "Walker", area=await support.council(WYNDHAM), birth_date=date(2015, 1, 1)
+    )
+    await sign_in(client, priya)
+    html = (await client.get("/clients/search", params={"q": "ava walker"})).text
+    local = html.split('id="group-local"')[1].split("</section>")[0]
+    assert f"/clients/{other.id}/join" in local
+
+
+async def test_joining_needs_the_tick_and_alerts_the_visible_team(client):
+    priya = await priya_in_brimbank()
+    tom = await support.practitioner(
+        "Tom Walsh", "tom.walsh@wyndham.example", job_title="Youth Worker"
+    )
+    sam = await support.practitioner(
+        "Sam Lee",
+        "sam.lee@westsiderecovery.example",
+        await support.organisation(
+            "Westside Recovery Service", "westsiderecovery.example", sensitive=True
+        ),
+    )
+    mia = await support.client()
+    await support.member(mia, tom)
+    await support.member(mia, sam, discreet=True)
+    await sign_in(client, priya)
+
+    form = await client.get(f"/clients/{mia.id}/join")
+    assert 'value="Maternal &amp; Child Health Nurse"' in form.text
+    token = await csrf_token(client, f"/clients/{mia.id}/join")
+    refused = await client.post(
+        f"/clients/{mia.id}/join", data={"role": "MCH Nurse", "csrf_token": token}
+    )
+    assert refused.status_code == 422 and "Tick the box" in refused.text
+    assert not await Membership.filter(practitioner=priya).exists()
+
+    joined = await client.post(
+        f"/clients/{mia.id}/join",
+        data={"role": "MCH Nurse", "working_with": "yes", "csrf_token": token},
+    )
+    assert joined.status_code == 303 and joined.headers["location"] == f"/clients/{mia.id}"
+    membership = await Membership.get(practitioner=priya, client=mia)
+    assert membership.role == "MCH Nurse" and not membership.discreet
+    alerted = {
+        n.practitioner_id for n in await Notification.filter(kind="joined", client_id=mia.id)
+    }
+    assert alerted == {tom.id, sam.id}  # the discreet member is told, not shown
+    mails = await Outbox.all()
+    assert {m.recipient for m in mails} == {tom.email, sam.email}
+    for mail in mails:
+        assert "Priya" not in mail.body and "Mia" not in mail.body and "Thompson" not in mail.body
+    assert await AuditEvent.filter(
+        action="team.joined", actor_id=priya.id, client_id=mia.id
+    ).exists()
+    assert (await client.get(f"/clients/{mia.id}")).status_code == 200
+
+
+async def test_a_sensitive_service_joins_discreetly_and_alerts_nobody(client):
+    tom = await support.practitioner("Tom Walsh", "tom.walsh@wyndham.example")
+    sam = await support.practitioner(
+        "Sam Lee",
+        "sam.lee@westsiderecovery.example",
+        await support.organisation(
+            "Westside Recovery Service", "westsiderecovery.example", sensitive=True
+        ),
+    )
+    mia = await support.client()
+    await support.member(mia, tom)
+    await sign_in(client, sam)
+    page = await client.get(f"/clients/{mia.id}/join")
+    assert "You will join discreetly" in page.text
+    token = await csrf_token(client, f"/clients/{mia.id}/join")
+    await client.post(
+        f"/clients/{mia.id}/join",
+        data={"role": "Clinician", "working_with": "yes", "csrf_token": token},
+    )
+    assert (await Membership.get(practitioner=sam)).discreet
+    assert await Notification.all().count() == 0 and await Outbox.all().count() == 0
+
+
+async def test_leaving_asks_why_and_keeps_history(client):
+    priya = await priya_in_brimbank()
+    tom = await support.practitioner("Tom Walsh", "tom.walsh@wyndham.example")
+    mia = await support.client()
+    await support.member(mia, priya)
+    await support.member(mia, tom)
+    await sign_in(client, priya)
+    token = await csrf_token(client, f"/clients/{mia.id}/leave")
+    no_reason = await client.post(f"/clients/{mia.id}/leave", data={"csrf_token": token})
+    assert no_reason.status_code == 422 and "Choose why you are leaving" in no_reason.text
+    left = await client.post(
+        f"/clients/{mia.id}/leave", data={"reason": "transferred", "csrf_token": token}
+    )
+    assert left.status_code == 303
+    ended = await Membership.get(practitioner=priya, client=mia)
+    assert ended.ended_at is not None and ended.end_reason == "transferred"
+    assert [n.practitioner_id for n in await Notification.filter(kind="left")] == [tom.id]
+    assert (await client.get(f"/clients/{mia.id}")).status_code == 403
+    left_event = await AuditEvent.get(action="team.left", actor_id=priya.id)
+    assert left_event.client_id == mia.id and left_event.detail["reason"] == "transferred"
+
+
+async def test_a_non_member_is_offered_to_join_and_sees_nothing_of_the_team(client):
+    priya = await priya_in_brimbank()
+    tom = await support.practitioner("Tom Walsh", "tom.walsh@wyndham.example")
+    mia = await support.client()
+    await support.member(mia, tom)
+    await sign_in(client, priya)
+    for path in (f"/clients/{mia.id}", f"/clients/{mia.id}/leave"):
+        for headers in ({}, {"HX-Request": "true"}):
+            response = await client.get(path, headers=headers)
+            assert response.status_code == 403
+            assert f'href="/clients/{mia.id}/join"' in response.text
+            assert "Tom" not in response.text and "1 team member" not in response.text
+
+
+async def test_add_a_client_prefilled_with_duplicates_offered_first(client):
+    priya = await priya_in_brimbank()
+    existing = await support.client("Mia", "Thompson")
+    await sign_in(client, priya)
+    form = await client.get("/clients/new", params={"q": "Mia Thompsen", "born": "14/3/2023"})
+    assert 'value="Mia"' in form.text and 'value="Thompsen"' in form.text
+    assert 'value="2023-03-14"' in form.text
+    brimbank = await support.council(BRIMBANK)
+    assert f'<option value="{brimbank.id}" selected>' in form.text
+
+    token = await csrf_token(client, "/clients/new")
+    details = {
+        "given_name": "Mia",
+        "family_name": "Thompsen",
+        "other_names": "",
+        "birth": "date",
+        "birth_date": "2023-03-14",
+        "area_id": str(brimbank.id),
+        "sharing_basis": "consent",
+        "csrf_token": token,
+    }
+    offered = await client.post("/clients/new", data=details)
+    assert offered.status_code == 200 and "Is it one of these?" in offered.text
+    assert f"/clients/{existing.id}/join" in offered.text
+    assert await Client.all().count() == 1
+
+    added = await client.post("/clients/new", data={**details, "confirmed": "yes"})
+    assert added.status_code == 303
+    new = await Client.get(family_name="Thompsen")
+    assert (await Membership.get(client=new)).practitioner_id == priya.id
+    assert (await client.get(added.headers["location"])).status_code == 200
+    assert await AuditEvent.filter(action="client.added", client_id=new.id).exists()
+    found = (await client.get("/clients/search", params={"q": "mia thompsen"})).text
+    assert f'href="/clients/{new.id}">View team' in found
+
+
+async def test_adding_a_client_explains_each_mistake(client):
+    priya = await priya_in_brimbank()
+    await sign_in(client, priya)
+    token = await csrf_token(client, "/clients/new")
+    response = await client.post(
+        "/clients/new",
+        data={
+            "given_name": "",
+            "family_name": "X",
+            "birth": "year",
+            "birth_year": "1850",
+            "area_id": "999999",
+            "sharing_basis": "legal",
+            "legal_basis": "",
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 422
+    for message in (
+        "Enter the client's given name",
+        "Enter a year of birth between 1900",
+        "Choose the client's council area",
+        "Choose the legal basis",
+    ):
+        assert message in unescape(response.text)
+    assert await Client.all().count() == 0

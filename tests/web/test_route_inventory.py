@@ -1,0 +1,106 @@
+"""Every route refuses anonymous visitors unless it is on the explicit public list below."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from starlette.routing import Mount, Route
+
+from tests import support
+from tests.web.helpers import csrf_token, sign_in
+from web.app import create_app
+
+#: (method, path) pairs anyone may use. Adding one is a decision: write it here.
+PUBLIC = {
+    ("GET", "/healthz"),
+    ("GET", "/manifest.webmanifest"),
+    ("GET", "/sw.js"),
+    ("GET", "/offline"),
+    ("GET", "/signin"),
+    ("POST", "/signin"),
+    ("GET", "/signin/link"),
+    ("POST", "/signin/link"),
+    ("POST", "/signout"),
+    ("POST", "/passkeys/authenticate/options"),
+    ("POST", "/passkeys/authenticate"),
+    ("GET", "/sso/callback"),
+    ("GET", "/invitations/{token}"),
+    ("POST", "/invitations/{token}"),
+}
+PUBLIC_MOUNTS = {"/static"}
+
+
+def concrete(path: str) -> str:
+    """/clients/{client_id:int} → /clients/1"""
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+def inventory(app) -> list[tuple[str, str, Route]]:
+    found = []
+    for route in app.routes:
+        if isinstance(route, Mount):
+            assert route.path in PUBLIC_MOUNTS, f"unexpected mount {route.path}"
+            continue
+        assert isinstance(route, Route)
+        for method in sorted(route.methods - {"HEAD"}):
+            found.append((method, route.path, route))
+    return found
+
+
+async def test_the_public_list_matches_the_routes_marked_public(settings):
+    app = create_app(settings)
+    marked = {
+        (method, path)
+        for method, path, route in inventory(app)
+        if getattr(route.endpoint, "public", False)
+    }
+    assert marked == PUBLIC
+
+
+async def test_every_other_route_refuses_an_anonymous_request(settings, client):
+    app = create_app(settings)
+    token = await csrf_token(client)
+    checked = 0
+    for method, path, _route in inventory(app):
+        if (method, path) in PUBLIC:
+            continue
+        url = concrete(path)
+        if method == "GET":
+            page = await client.get(url)
+            assert page.status_code == 303, (method, path)
+            assert page.headers["location"].startswith("/signin?next="), (method, path)
+            fragment = await client.get(url, headers={"HX-Request": "true"})
+            assert fragment.status_code == 401, (method, path)
+            as_json = await client.get(url, headers={"Accept": "application/json"})
+            assert as_json.status_code == 401, (method, path)
+        else:
+            # A valid CSRF token, so it is the missing session that refuses.
+            response = await client.request(method, url, headers={"X-CSRF-Token": token})
+            assert response.status_code in (401, 403), (method, path)
+        checked += 1
+    assert checked >= 2
+
+
+async def test_a_role_guard_refuses_other_roles_on_the_server(settings):
+    from starlette.responses import PlainTextResponse
+
+    from web.auth import requires_role
+
+    @requires_role("state_admin")
+    async def secret(request):
+        return PlainTextResponse("admin only")
+
+    app = create_app(settings)
+    app.router.routes.append(Route("/admin-probe", secret))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        assert (await http.get("/admin-probe", headers={"HX-Request": "true"})).status_code == 401
+        await sign_in(http, await support.practitioner())
+        refused = await http.get("/admin-probe")
+        assert refused.status_code == 403 and "admin only" not in refused.text
+        await sign_in(
+            http,
+            await support.practitioner("Ada Admin", "ada@brimbank.example", role="state_admin"),
+        )
+        assert (await http.get("/admin-probe")).text == "admin only"

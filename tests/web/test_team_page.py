@@ -1,0 +1,318 @@
+"""The team page and its actions; discreet members appear nowhere to anyone else."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from email import message_from_string
+from email.policy import default
+
+from itsdangerous import URLSafeTimedSerializer
+
+from models.attentions import Attention
+from models.invitations import Invitation
+from models.notifications import Notification, Outbox
+from models.practitioners import Practitioner
+from models.teams import Membership
+from tests import support
+from tests.support import count_queries
+from tests.web.helpers import csrf_token, sign_in
+
+SAM_TRACES = (
+    "Sam Lee",
+    "sam.lee",
+    "westsiderecovery",
+    "Westside",
+    "5550 4567",
+    "5550 4567".replace(" ", ""),
+    "570 159",
+    "0491570159",
+    "Clinician",
+)
+
+
+async def test_the_team_tab_shows_how_to_reach_each_visible_member(client):
+    priya, aroha, _sam, mia = await support.thompson_team()
+    await sign_in(client, priya)
+    html = (await client.get(f"/clients/{mia.id}")).text
+    assert "Mia Thompson" in html and "Brimbank" in html and "Also known as Mimi" in html
+    assert 'href="tel:0355503456"' in html and 'href="mailto:aroha.ngata@dffh.example"' in html
+    assert 'href="tel:0491570156"' in html
+    assert "Last contact 3 days ago" in html and "Last contact not recorded" in html
+    started = (datetime.now(UTC) - timedelta(days=400)).strftime("%B %Y")
+    assert f"on the team since {started}" in html
+    assert 'href="mailto:aroha.ngata@dffh.example"' in html
+    assert re.search(
+        r'<a class="button" href="mailto:aroha\.ngata@dffh\.example">Email the whole team', html
+    )
+
+
+async def test_the_team_page_takes_four_queries_and_stays_small_with_thirty_members(client):
+    priya = await support.practitioner()
+    mia = await support.client()
+    await support.member(mia, priya)
+    for n in range(29):
+        colleague = await support.practitioner(
+            f"Colleague Number{n}", f"colleague{n}@brimbank.example", mobile="0491 570 110"
+        )
+        await support.member(mia, colleague)
+    await sign_in(client, priya)
+    await client.get("/")  # the session's last-seen time is fresh: no write on the next request
+    with count_queries() as counted:
+        response = await client.get(f"/clients/{mia.id}")
+    assert response.text.count('class="card member-card"') == 30
+    assert len(counted.queries) <= 4, counted.queries
+    assert len(response.content) < 30 * 1024, len(response.content)
+
+
+async def test_contact_today_updates_last_contact(client):
+    priya, _aroha, _sam, mia = await support.thompson_team()
+    await sign_in(client, priya)
+    token = await csrf_token(client, f"/clients/{mia.id}")
+    response = await client.post(f"/clients/{mia.id}/contact", data={"csrf_token": token})
+    assert response.status_code == 303
+    mine = await Membership.get(client=mia, practitioner=priya)
+    assert mine.last_contact_on == date.today()
+    assert "Your contact today is recorded" in (await client.get(response.headers["location"])).text
+
+
+async def test_a_meeting_invitation_goes_to_every_visible_member_as_ics(client, settings):
+    priya, aroha, sam, mia = await support.thompson_team()
+    await sign_in(client, priya)
+    token = await csrf_token(client, f"/clients/{mia.id}/meeting")
+    bad = await client.post(
+        f"/clients/{mia.id}/meeting",
+        data={"date": "2001-01-01", "time": "x", "minutes": "7", "place": "", "csrf_token": token},
+    )
+    assert bad.status_code == 422 and await Outbox.all().count() == 0
+    day = (date.today() + timedelta(days=7)).isoformat()
+    response = await client.post(
+        f"/clients/{mia.id}/meeting",
+        data={
+            "date": day,
+            "time": "14:30",
+            "minutes": "60",
+            "place": "Sunshine MCH Centre, room 2",
+            "agenda": "Plan the next month",
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 303
+    mails = await Outbox.all()
+    assert sorted(m.recipient for m in mails) == sorted([priya.email, aroha.email])
+    ics = mails[0].attachments[0]["content"].replace("\r\n ", "")  # unfold long lines
+    assert "BEGIN:VEVENT" in ics and "METHOD:REQUEST" in ics and "\r\n" in ics
+    assert "LOCATION:Sunshine MCH Centre\\, room 2" in ics
+    assert f"ORGANIZER:mailto:{priya.email}" in ics
+    assert f"mailto:{aroha.email}" in ics and "DTSTART:" in ics
+    for mail in mails:
+        for secret in ("Mia", "Thompson", "Priya", "Aroha", *SAM_TRACES):
+            assert secret not in mail.body and secret not in mail.attachments[0]["content"]
+
+
+async def test_a_discreet_organiser_stays_out_of_the_invitation(client):
+    _priya, aroha, sam, mia = await support.thompson_team()
+    await sign_in(client, sam)
+    token = await csrf_token(client, f"/clients/{mia.id}/meeting")
+    day = (date.today() + timedelta(days=3)).isoformat()
+    await client.post(
+        f"/clients/{mia.id}/meeting",
+        data={
+            "date": day,
+            "time": "09:00",
+            "minutes": "30",
+            "place": "Online",
+            "csrf_token": token,
+        },
+    )
+    mails = await Outbox.all()
+    assert sam.email in {m.recipient for m in mails}  # Sam gets a copy
+    for mail in mails:
+        ics = mail.attachments[0]["content"].replace("\r\n ", "")
+        assert "sam.lee" not in ics and f"mailto:{aroha.email}" in ics
+
+
+async def test_inviting_a_colleague_on_patchwork_sends_an_alert(client):
+    priya, _aroha, _sam, mia = await support.thompson_team()
+    tom = await support.practitioner("Tom Walsh", "tom.walsh@wyndham.example")
+    await sign_in(client, priya)
+    token = await csrf_token(client, f"/clients/{mia.id}/invite")
+    already = await client.post(
+        f"/clients/{mia.id}/invite", data={"email": "aroha.ngata@dffh.example", "csrf_token": token}
+    )
+    assert already.status_code == 422 and "already on this team" in already.text
+    response = await client.post(
+        f"/clients/{mia.id}/invite",
+        data={"email": "Tom.Walsh@wyndham.example", "csrf_token": token},
+    )
+    assert response.status_code == 303
+    assert await Notification.filter(
+        practitioner=tom, kind="invited_to_team", client_id=mia.id
+    ).exists()
+    [mail] = await Outbox.filter(recipient=tom.email)
+    assert f"/clients/{mia.id}/join" in mail.body and "Mia" not in mail.body
+
+
+async def test_inviting_someone_new_brings_them_straight_onto_the_team(client, settings):
+    priya, _aroha, _sam, mia = await support.thompson_team()
+    await sign_in(client, priya)
+    token = await csrf_token(client, f"/clients/{mia.id}/invite")
+    await client.post(
+        f"/clients/{mia.id}/invite",
+        data={"email": "nina.new@brimbank.example", "csrf_token": token},
+    )
+    [mail] = await Outbox.filter(recipient="nina.new@brimbank.example")
+    assert "Patchwork shows frontline practitioners" in mail.body and "Mia" not in mail.body
+    link = support.link_in(message_from_string(f"To: x\n\n{mail.body}", policy=default))
+    invitation = await Invitation.get(email="nina.new@brimbank.example")
+    assert invitation.client_id == mia.id and invitation.invited_by_id == priya.id
+
+    client.cookies.clear()
+    path = link.replace("http://testserver", "")
+    form = await client.get(path)
+    brimbank_mch = await support.organisation()
+    assert f'<option value="{brimbank_mch.id}" selected>' in form.text  # from the email's domain
+    token = await csrf_token(client, path)
+    missing = await client.post(
+        path, data={"name": "", "job_title": "", "organisation_id": "", "csrf_token": token}
+    )
+    assert missing.status_code == 422 and not await Practitioner.exists(
+        email="nina.new@brimbank.example"
+    )
+    done = await client.post(
+        path,
+        data={
+            "name": "Nina New",
+            "job_title": "MCH Nurse",
+            "organisation_id": str(brimbank_mch.id),
+            "csrf_token": token,
+        },
+    )
+    assert done.status_code == 303 and done.headers["location"] == f"/clients/{mia.id}"
+    nina = await Practitioner.get(email="nina.new@brimbank.example")
+    assert await Membership.filter(practitioner=nina, client=mia, ended_at__isnull=True).exists()
+    assert (await client.get(f"/clients/{mia.id}")).status_code == 200
+    again = await client.get(path)
+    assert again.status_code == 410
+
+
+async def test_a_join_code_leads_a_colleague_to_the_join_confirmation(client, settings):
+    priya, _aroha, _sam, mia = await support.thompson_team()
+    tom = await support.practitioner("Tom Walsh", "tom.walsh@wyndham.example")
+    await sign_in(client, priya)
+    page = await client.get(f"/clients/{mia.id}/join-code")
+    assert page.status_code == 200 and "<svg" in page.text
+    url = re.search(r'<p class="link-text">([^<]+)</p>', page.text).group(1)
+    client.cookies.clear()
+    await sign_in(client, tom)
+    scanned = await client.get(url.replace("http://testserver", ""))
+    assert scanned.status_code == 303 and scanned.headers["location"] == f"/clients/{mia.id}/join"
+
+    stale = URLSafeTimedSerializer(settings.secret_key, salt="patchwork-join-code")
+    import time
+
+    old = stale.dumps({"client": mia.id, "by": priya.id})
+    token = old
+    # an expired code: forge its timestamp 11 minutes back
+    from unittest import mock
+
+    with mock.patch("time.time", return_value=time.time() - 11 * 60):
+        token = stale.dumps({"client": mia.id, "by": priya.id})
+    assert (await client.get(f"/join/{token}")).status_code == 410
+    assert (await client.get(f"/join/{old}x")).status_code == 404
+
+
+async def test_history_shows_who_was_involved_when_newest_first(client):
+    priya, aroha, sam, mia = await support.thompson_team()
+    tom = await support.practitioner("Tom Walsh", "tom.walsh@wyndham.example")
+    await support.member(
+        mia,
+        tom,
+        started_at=datetime.now(UTC) - timedelta(days=300),
+        ended_at=datetime.now(UTC) - timedelta(days=100),
+        end_reason="transferred",
+    )
+    await Attention.create(client=mia, raised_by=aroha, text="Missed two appointments")
+    await Attention.create(client=mia, raised_by=sam, text="Please call me")
+    await sign_in(client, priya)
+    html = (await client.get(f"/clients/{mia.id}/history")).text
+    assert "Tom Walsh</strong> left the team (transferred)" in html
+    assert "Aroha Ngata</strong> raised an attention: Missed two appointments" in html
+    assert "A team member</strong> raised an attention: Please call me" in html
+    assert html.index("Please call me") < html.index("Tom Walsh</strong> left")  # newest first
+
+
+async def test_a_discreet_member_appears_nowhere_to_anyone_else(client):
+    priya, aroha, sam, mia = await support.thompson_team()
+    tom = await support.practitioner("Tom Walsh", "tom.walsh@wyndham.example")
+    await Attention.create(client=mia, raised_by=sam, text="Please call me")
+    day = (date.today() + timedelta(days=7)).isoformat()
+    for viewer in (priya, aroha):
+        client.cookies.clear()
+        await sign_in(client, viewer)
+        paths = [
+            f"/clients/{mia.id}",
+            f"/clients/{mia.id}/history",
+            f"/clients/{mia.id}/meeting",
+            f"/clients/{mia.id}/invite",
+            f"/clients/{mia.id}/join-code",
+            f"/clients/{mia.id}/leave",
+            "/",
+            "/clients/search?q=mia+thompson",
+        ]
+        for path in paths:
+            for headers in ({}, {"HX-Request": "true"}):
+                text = (await client.get(path, headers=headers)).text
+                for secret in SAM_TRACES:
+                    assert secret not in text, (viewer.name, path, secret)
+        token = await csrf_token(client, f"/clients/{mia.id}")
+        await client.post(
+            f"/clients/{mia.id}/meeting",
+            data={
+                "date": day,
+                "time": "10:00",
+                "minutes": "30",
+                "place": "Online",
+                "csrf_token": token,
+            },
+        )
+        await client.post(
+            f"/clients/{mia.id}/invite", data={"email": tom.email, "csrf_token": token}
+        )
+    for mail in await Outbox.all():
+        assert mail.recipient != sam.email
+        for secret in SAM_TRACES:
+            assert secret not in mail.body
+            for attachment in mail.attachments:
+                assert secret not in attachment["content"]
+
+
+async def test_a_sensitive_member_can_become_visible_and_discreet_again(client):
+    priya, _aroha, sam, mia = await support.thompson_team()
+    await sign_in(client, sam)
+    page = (await client.get(f"/clients/{mia.id}")).text
+    assert "only you can see this card" in page
+    token = await csrf_token(client, f"/clients/{mia.id}")
+    await client.post(f"/clients/{mia.id}/visibility", data={"discreet": "no", "csrf_token": token})
+    assert not (await Membership.get(practitioner=sam)).discreet
+    client.cookies.clear()
+    await sign_in(client, priya)
+    assert "Sam Lee" in (await client.get(f"/clients/{mia.id}")).text
+    client.cookies.clear()
+    await sign_in(client, sam)
+    token = await csrf_token(client, f"/clients/{mia.id}")
+    await client.post(
+        f"/clients/{mia.id}/visibility", data={"discreet": "yes", "csrf_token": token}
+    )
+    assert (await Membership.get(practitioner=sam)).discreet
+
+
+async def test_a_member_from_an_ordinary_service_cannot_be_discreet(client):
+    priya, _aroha, _sam, mia = await support.thompson_team()
+    await sign_in(client, priya)
+    token = await csrf_token(client, f"/clients/{mia.id}")
+    response = await client.post(
+        f"/clients/{mia.id}/visibility", data={"discreet": "yes", "csrf_token": token}
+    )
+    assert response.status_code == 403
+    assert not (await Membership.get(practitioner=priya)).discreet

@@ -1,0 +1,1 @@
+"""Patchwork: the team around the client. `python -m web --help` lists the commands."""

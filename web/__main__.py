@@ -1,0 +1,64 @@
+"""The command line: `python -m web <command>` (see README.md)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+from web.settings import SettingsError, load
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m web", description="Patchwork")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    commands.add_parser("worker", help="deliver email and push from the outbox")
+    commands.add_parser("migrate", help="create or update the database schema")
+    load_demo = commands.add_parser("load-demo", help="fabricate the demo deployment")
+    load_demo.add_argument("--clients", type=int, default=5000)
+    load_demo.add_argument("--seed", type=int, default=1)
+    demo = commands.add_parser("demo", help="migrate, load the demo if empty, print links, serve")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    commands.add_parser("vapid-keys", help="print a new VAPID key pair for web push")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load()
+    except SettingsError as error:
+        print(f"Refusing to start: {error}", file=sys.stderr)
+        return 2
+
+    from web import commands as run
+
+    if args.command == "serve":
+        run.serve(settings, args.host, args.port)
+    elif args.command == "worker":
+        asyncio.run(run.worker(settings, _stop_on_signals))
+    elif args.command == "migrate":
+        asyncio.run(run.migrate(settings))
+    elif args.command == "load-demo":
+        asyncio.run(run.load_demo(settings, args.clients, args.seed))
+    elif args.command == "demo":
+        asyncio.run(run.prepare_demo(settings))
+        run.serve(settings, args.host, args.port)
+    elif args.command == "vapid-keys":
+        run.vapid_keys()
+    return 0
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

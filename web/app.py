@@ -1,0 +1,87 @@
+"""The application factory: settings, middleware, lifespan and routes. Nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp
+
+from web import (
+    attentions,
+    checkins,
+    clients,
+    db,
+    errors,
+    invitations,
+    meetings,
+    membership,
+    notifications,
+    passkeys,
+    profile,
+    push,
+    pwa,
+    signin,
+    sso,
+    teams,
+    worker,
+)
+from web.auth import AuthMiddleware
+from web.security import SecurityMiddleware
+from web.settings import Settings, load
+
+
+class Patchwork(Starlette):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outermost, so security headers reach even the 500 page.
+        return SecurityMiddleware(
+            super().build_middleware_stack(), self.state.settings, refuse=errors.csrf_refused
+        )
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await db.open_database(settings.database_url)
+        stop = asyncio.Event()
+        delivery = (
+            asyncio.create_task(worker.run(settings, stop, poll_seconds=1.0))
+            if settings.run_worker_in_web
+            else None
+        )
+        try:
+            yield
+        finally:
+            stop.set()
+            if delivery is not None:
+                await delivery
+            await db.close_database()
+
+    app = Patchwork(
+        routes=[
+            *clients.routes,
+            *membership.routes,
+            *teams.routes,
+            *attentions.routes,
+            *checkins.routes,
+            *notifications.routes,
+            *push.routes,
+            *meetings.routes,
+            *invitations.routes,
+            *signin.routes,
+            *passkeys.routes,
+            *sso.routes,
+            *profile.routes,
+            *pwa.routes,
+        ],
+        middleware=[Middleware(AuthMiddleware, settings=settings)],
+        exception_handlers=errors.exception_handlers,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,104 @@
+"""What each command-line command does (parsing lives in __main__.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+from collections.abc import Callable
+
+import uvicorn
+
+from models.practitioners import Practitioner
+from web import db, demo
+from web import worker as delivery
+from web.settings import Settings
+
+
+class RedactQueryStrings(logging.Filter):
+    """Access logs keep paths only: query strings may hold search terms or sign-in tokens."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3:
+            args = list(record.args)
+            args[2] = str(args[2]).split("?", 1)[0]
+            record.args = tuple(args)
+        return True
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    from web.app import create_app
+
+    logging.getLogger("uvicorn.access").addFilter(RedactQueryStrings())
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+        log_config=None,
+    )
+
+
+async def migrate(settings: Settings) -> None:
+    await db.migrate(settings.database_url)
+    print("Database is up to date.")
+
+
+async def load_demo(settings: Settings, clients: int, seed: int) -> None:
+    await db.migrate(settings.database_url)
+    async with db.database(settings.database_url):
+        started = time.perf_counter()
+        loaded = await demo.load_demo(settings.deployment, clients=clients, seed=seed)
+        took = time.perf_counter() - started
+    print(
+        f"Loaded the demo in {took:.1f} s: {loaded.organisations} organisations, "
+        f"{loaded.practitioners} practitioners, {loaded.clients} clients, "
+        f"{loaded.memberships} memberships, {loaded.attentions} attentions, "
+        f"{loaded.links} circle links."
+    )
+
+
+async def prepare_demo(settings: Settings) -> None:
+    """Migrate, load the demo into an empty database, and print a sign-in link per persona."""
+    from web.signin import create_signin_token, signin_url
+
+    await db.migrate(settings.database_url)
+    async with db.database(settings.database_url):
+        if not await Practitioner.exists():
+            print("Loading the demo deployment (fabricated people, real Victorian areas)…")
+            loaded = await demo.load_demo(settings.deployment)
+            print(f"  {loaded.practitioners} practitioners, {loaded.clients} clients.")
+        print("\nSign in as one of the personas (each link works once, for 15 minutes):")
+        for persona in demo.PERSONAS:
+            practitioner = await Practitioner.get(email=persona.email)
+            token = await create_signin_token(practitioner)
+            print(f"  {persona.name:<13} {signin_url(settings.base_url, token)}")
+        print(f"\nOr open {settings.base_url}/signin and ask for a link by email")
+        print("(with SMTP_URL unset, emails are printed here).\n")
+
+
+async def worker(settings: Settings, on_start: Callable[[asyncio.Event], None]) -> None:
+    stop = asyncio.Event()
+    on_start(stop)
+    async with db.database(settings.database_url):
+        await delivery.run(settings, stop)
+
+
+def vapid_keys() -> None:
+    """Print a fresh VAPID key pair in the form the settings expect."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    private = key.private_numbers().private_value.to_bytes(32, "big")
+    public = key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    print(f"VAPID_PUBLIC_KEY={b64(public)}")
+    print(f"VAPID_PRIVATE_KEY={b64(private)}")

@@ -1,0 +1,46 @@
+"""Opening, migrating and checking the database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate as tortoise_migrate
+
+from models import tortoise_config
+
+
+async def open_database(database_url: str) -> None:
+    # Global fallback: uvicorn runs the lifespan in another task than the requests,
+    # and Tortoise 1.x keeps its context in a contextvar.
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+
+
+async def close_database() -> None:
+    # Also clears the global fallback, so a later open in the same process works.
+    await Tortoise.close_connections()
+
+
+@asynccontextmanager
+async def database(database_url: str) -> AsyncIterator[None]:
+    await open_database(database_url)
+    try:
+        yield
+    finally:
+        await close_database()
+
+
+async def migrate(database_url: str) -> None:
+    """Bring the schema up to date with the committed migrations (idempotent)."""
+    await tortoise_migrate(config=tortoise_config(database_url))
+
+
+def dialect() -> str:
+    """ "sqlite" or "postgres" for the default connection."""
+    return str(connections.get("default").capabilities.dialect)
+
+
+async def ping() -> None:
+    """Raise when the database does not answer."""
+    await connections.get("default").execute_query("SELECT 1")

@@ -1,0 +1,90 @@
+"""Error pages: the full page normally, just the error block for an htmx request."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from web.render import page_or_block
+
+log = logging.getLogger("patchwork")
+
+TITLES = {
+    400: "Something was wrong with that request",
+    401: "Please sign in",
+    403: "You cannot do that",
+    404: "Page not found",
+    405: "You cannot do that here",
+    422: "Please check what you entered",
+    429: "Too many requests",
+    500: "Sorry, something went wrong",
+}
+MESSAGES = {
+    401: "Your session has ended. Sign in again to carry on.",
+    404: "Check the address, or go back to your clients.",
+    500: "The problem has been logged. Please try again in a few minutes.",
+}
+
+
+def error_page(
+    request: Request,
+    status_code: int,
+    message: str = "",
+    *,
+    title: str = "",
+    action_url: str = "",
+    action_label: str = "",
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return page_or_block(
+        request,
+        "errors/error.html",
+        {
+            "status_code": status_code,
+            "title": title or TITLES.get(status_code, "Something went wrong"),
+            "message": message or MESSAGES.get(status_code, ""),
+            "action_url": action_url,
+            "action_label": action_label,
+        },
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+def too_many_requests(request: Request, message: str) -> Response:
+    return error_page(request, 429, message, headers={"Retry-After": "3600"})
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if exc.detail != _default_phrase(exc.status_code) else ""
+    return error_page(request, exc.status_code, detail, headers=dict(exc.headers or {}))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_page(request, 500)
+
+
+async def csrf_refused(scope: Scope, receive: Receive, send: Send) -> None:
+    """ASGI app the security middleware calls for a forged or stale form."""
+    request = Request(scope, receive)
+    response = error_page(
+        request,
+        403,
+        "This form was out of date or came from another site. Go back, reload the page and "
+        "try again.",
+    )
+    await response(scope, receive, send)
+
+
+def _default_phrase(status_code: int) -> str:
+    return HTTPStatus(status_code).phrase
+
+
+exception_handlers = {HTTPException: http_error, Exception: server_error}
