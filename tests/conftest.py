@@ -161,12 +161,14 @@ class LiveServer:
         return self.base_url + path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def live_server(
     database_url: str, smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[LiveServer]:
     """uvicorn in a subprocess, on a free port, browsed at http://localhost:PORT
-    (WebAuthn refuses IP addresses). It runs the delivery worker, as development does."""
+    (WebAuthn refuses IP addresses). It runs the delivery worker, as development does,
+    so it lives for one browser module only: left running, its worker would claim the
+    outbox rows that later in-process tests enqueue and expect to deliver themselves."""
     port = free_port()
     base_url = f"http://localhost:{port}"
     env = {
