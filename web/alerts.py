@@ -31,6 +31,7 @@ SAYS = {
     "attention_raised": "An attention has been raised on one of your clients' teams.",
     "attention_resolved": "An attention has been resolved on one of your clients' teams.",
     "circle_linked": "A client of yours has been linked to another client's circle.",
+    "circle_unlinked": "A link in one of your clients' circles has been removed.",
     "invited_to_team": "A colleague has invited you to join a client's team.",
     "checkin_due": "Please confirm you are still working with one of your clients.",
     "membership_lapsed": "A team member has not confirmed they are still involved.",

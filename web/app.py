@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 from web import (
     attentions,
     checkins,
+    circles,
     clients,
     db,
     errors,
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *membership.routes,
             *teams.routes,
             *attentions.routes,
+            *circles.routes,
             *checkins.routes,
             *notifications.routes,
             *push.routes,

@@ -11,17 +11,9 @@ import pytest
 from models.notifications import PushSubscription
 from tests import support
 from tests.browser.axe import axe
-from web.signin import create_signin_token, signin_url
+from tests.browser.journeys import sign_in_as
 
 pytestmark = pytest.mark.browser
-
-
-async def sign_in_as(page, live_server, practitioner):
-    await page.goto(signin_url(live_server.base_url, await create_signin_token(practitioner)))
-    await axe(page)
-    await page.get_by_role("button", name="Sign in to Patchwork").click()
-    await page.get_by_role("heading", name="Your clients").wait_for()
-    await axe(page)
 
 
 async def test_a_push_shows_a_generic_notification_and_clicking_opens_notifications(

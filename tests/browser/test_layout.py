@@ -6,14 +6,10 @@ import pytest
 
 from tests import support
 from tests.browser.axe import axe
+from tests.browser.journeys import no_sideways_scroll
 from web.signin import create_signin_token, signin_url
 
 pytestmark = pytest.mark.browser
-
-
-async def no_sideways_scroll(page) -> None:
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 320, f"{page.url} is {width}px wide at a 320px viewport"
 
 
 async def test_pages_fit_a_320px_phone_and_the_skip_link_works(page, live_server):

@@ -9,21 +9,9 @@ import pytest
 from models.teams import Membership
 from tests import support
 from tests.browser.axe import axe
-from web.signin import create_signin_token, signin_url
+from tests.browser.journeys import no_sideways_scroll, sign_in_as
 
 pytestmark = pytest.mark.browser
-
-
-async def sign_in_as(page, live_server, practitioner):
-    await page.goto(signin_url(live_server.base_url, await create_signin_token(practitioner)))
-    await axe(page)
-    await page.get_by_role("button", name="Sign in to Patchwork").click()
-    await page.get_by_role("heading", name="Your clients").wait_for()
-    await axe(page)
-
-
-async def no_sideways_scroll(page, width):
-    assert await page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 @pytest.mark.parametrize("width", [320, 820])
