@@ -33,7 +33,12 @@ async def database(database_url: str) -> AsyncIterator[None]:
 
 async def migrate(database_url: str) -> None:
     """Bring the schema up to date with the committed migrations (idempotent)."""
-    await tortoise_migrate(config=tortoise_config(database_url))
+    try:
+        await tortoise_migrate(config=tortoise_config(database_url))
+    finally:
+        # Tortoise leaves the connection open, and aiosqlite's thread would keep
+        # `python -m web migrate` (and `load-demo`) from ever exiting.
+        await Tortoise.close_connections()
 
 
 def dialect() -> str:

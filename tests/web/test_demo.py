@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 
 from tortoise.functions import Count
 
@@ -105,3 +108,19 @@ async def test_the_demo_is_deterministic_for_a_seed(db):
     await empty_database()
     await load_demo("AU-VIC", clients=500, seed=43)
     assert await fingerprint() != first
+
+
+def test_the_command_line_migrates_loads_and_exits(tmp_path):
+    """`migrate` and `load-demo` finish and exit: nothing left open keeps the process alive."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite3"}
+    for command in (["migrate"], ["load-demo", "--clients", "50"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "web", *command],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    assert "Loaded the demo" in done.stdout
