@@ -133,6 +133,7 @@ function setUpRegistration(root) {
         const result = await post("/passkeys/register", {
           credential: credentialToJSON(credential),
           name: name ? name.value : "",
+          next: form.dataset.next || "",
         });
         window.location.assign(result.redirect);
       } catch (error) {

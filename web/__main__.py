@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="migrate, load the demo if empty, print links, serve")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    invite_admin = commands.add_parser("invite-admin", help="invite an administrator by email")
+    invite_admin.add_argument("email")
     commands.add_parser("vapid-keys", help="print a new VAPID key pair for web push")
     args = parser.parse_args(argv)
 
@@ -49,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "demo":
         asyncio.run(run.prepare_demo(settings))
         run.serve(settings, args.host, args.port)
+    elif args.command == "invite-admin":
+        return asyncio.run(run.invite_admin(settings, args.email))
     elif args.command == "vapid-keys":
         run.vapid_keys()
     return 0

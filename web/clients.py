@@ -27,7 +27,11 @@ SCOPES = ("local", "district", "state")
 
 @signed_in
 async def your_clients(request: Request) -> Response:
-    """The home page: cards for the teams you are on."""
+    """The home page: cards for the teams you are on (after signup is finished)."""
+    from web.signup import resume_path
+
+    if (unfinished := resume_path(me(request))) is not None:
+        return RedirectResponse(unfinished, status_code=303)
     cards = await access.my_clients(me(request))
     offer_passkey = await should_offer_passkey(request)
     return page_or_block(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import sys
 import time
 from collections.abc import Callable
 
 import uvicorn
+from tortoise.transactions import in_transaction
 
 from models.practitioners import Practitioner
 from web import db, demo
@@ -84,6 +86,32 @@ async def worker(settings: Settings, on_start: Callable[[asyncio.Event], None]) 
     on_start(stop)
     async with db.database(settings.database_url):
         await delivery.run(settings, stop)
+
+
+async def invite_admin(settings: Settings, email: str) -> int:
+    """Invite an administrator: the invitation is emailed, and its link printed here."""
+    from web.signin import EMAIL_SHAPE, normalise_email
+    from web.signup import organisations_for, send_invitation
+
+    email = normalise_email(email)
+    if not EMAIL_SHAPE.match(email):
+        print(f"{email!r} is not an email address.", file=sys.stderr)
+        return 2
+    async with db.database(settings.database_url):
+        if await Practitioner.exists(email=email):
+            print(f"{email} already has an account.", file=sys.stderr)
+            return 1
+        if not await organisations_for(email):
+            print(
+                f"No organisation owns the domain of {email}. Load the demo or add the "
+                "organisation and its email domain first.",
+                file=sys.stderr,
+            )
+            return 1
+        async with in_transaction():
+            _invitation, link = await send_invitation(settings, email, None, role="admin")
+    print(f"Invited {email} as an administrator. The link works for 14 days:\n  {link}")
+    return 0
 
 
 def vapid_keys() -> None:

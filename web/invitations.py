@@ -1,10 +1,11 @@
-"""Inviting a colleague to a client's team: someone on Patchwork gets an alert with a link to
-join; someone new gets an invitation that, once accepted, lands them on this team."""
+"""Inviting colleagues: to Patchwork, or to a client's team.
+
+Someone already on Patchwork who is invited to a team gets an alert with a link to join;
+someone new gets an invitation that, once they have signed up, lands them on that team.
+Invitations last 14 days; whoever sent one can resend it (a new link) or withdraw it.
+"""
 
 from __future__ import annotations
-
-import secrets
-from datetime import timedelta
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -12,22 +13,16 @@ from starlette.routing import Route
 from tortoise.transactions import in_transaction
 
 from models.invitations import VALID_DAYS, Invitation
-from models.organisations import Organisation, OrganisationDomain
 from models.practitioners import Practitioner
 from models.teams import Membership
 from web import access, audit
 from web.alerts import alert
-from web.auth import me, now, public, signed_in, token_hash
-from web.notify import enqueue_email
+from web.auth import me, now, signed_in
 from web.render import page_or_block
 from web.settings import Settings
 from web.signin import EMAIL_SHAPE, normalise_email
+from web.signup import send_invitation
 from web.teams import team_or_refusal
-
-ABOUT = (
-    "Patchwork shows frontline practitioners which other professionals are working with the "
-    "same client, and how to reach them. It connects people: it holds no case notes."
-)
 
 
 @signed_in
@@ -82,22 +77,7 @@ async def invite(request: Request) -> Response:
                 url=f"/clients/{client.id}/join",
             )
         else:
-            token = secrets.token_urlsafe(32)
-            await Invitation.create(
-                email=email,
-                token_hash=token_hash(token),
-                invited_by=me(request),
-                client=client,
-                sent_at=now(),
-                expires_at=now() + timedelta(days=VALID_DAYS),
-            )
-            await enqueue_email(
-                email,
-                "You're invited to Patchwork",
-                f"A colleague has invited you to Patchwork, to join the team around one of "
-                f"their clients.\n\n{ABOUT}\n\nAccept the invitation (it works for {VALID_DAYS} "
-                f"days): {settings.base_url}/invitations/{token}\n",
-            )
+            await send_invitation(settings, email, me(request), client_id=client.id)
         await audit.record(
             request,
             "team.invited",
@@ -108,124 +88,117 @@ async def invite(request: Request) -> Response:
     return RedirectResponse(f"/clients/{client.id}?done=invited", status_code=303)
 
 
-# -- accepting an invitation -----------------------------------------------------------------
+# -- inviting colleagues to Patchwork ------------------------------------------------------------
 
 
-async def open_invitation(token: str) -> Invitation | None:
-    """A valid invitation: not expired, revoked or already accepted."""
-    return await Invitation.get_or_none(
-        token_hash=token_hash(token),
-        accepted_at__isnull=True,
-        revoked_at__isnull=True,
-        expires_at__gt=now(),
-    ).select_related("client")
+def status(invitation: Invitation) -> str:
+    if invitation.accepted_at:
+        return "accepted"
+    if invitation.revoked_at:
+        return "withdrawn"
+    if invitation.expires_at <= now():
+        return "expired"
+    return "waiting"
 
 
-async def acceptance_page(
-    request: Request,
-    invitation: Invitation,
-    form: dict[str, str],
-    errors: dict[str, str],
-    status_code: int = 200,
+async def invitations_page(
+    request: Request, email: str = "", errors: dict[str, str] | None = None, status_code: int = 200
 ) -> Response:
-    organisations = await Organisation.all().order_by("service_type", "name")
-    if not form.get("organisation_id"):
-        owner = await OrganisationDomain.get_or_none(domain=invitation.email.rsplit("@", 1)[-1])
-        form = {**form, "organisation_id": str(owner.organisation_id) if owner else ""}  # type: ignore[attr-defined]
+    """Who you invited, and what became of each invitation. Administrators see everyone's."""
+    practitioner = me(request)
+    sent = Invitation.filter(invited_by_id__isnull=False)
+    if practitioner.role != "admin":
+        sent = sent.filter(invited_by_id=practitioner.id)
+    invitations = await sent.select_related("invited_by", "accepted_by").order_by("-created_at")
     return page_or_block(
         request,
-        "invitations/accept.html",
+        "invitations/index.html",
         {
-            "invitation": invitation,
-            "form": form,
-            "errors": errors,
-            "organisations": organisations,
-            "token": request.path_params["token"],
-            "about": ABOUT,
+            "invitations": invitations[:200],
+            "status": status,
+            "email": email,
+            "errors": errors or {},
+            "valid_days": VALID_DAYS,
+            "notice": request.query_params.get("done", ""),
         },
         status_code=status_code,
     )
 
 
-def expired(request: Request) -> Response:
-    from web.errors import error_page
-
-    return error_page(
-        request,
-        410,
-        "Ask the colleague who invited you to send a new invitation.",
-        title="This invitation has expired or was already used",
-    )
+@signed_in
+async def index(request: Request) -> Response:
+    return await invitations_page(request)
 
 
-@public
-async def accept_form(request: Request) -> Response:
-    """The page an invitation opens: who you are, then straight to the team."""
-    invitation = await open_invitation(request.path_params["token"])
-    if invitation is None:
-        return expired(request)
-    empty = {"name": "", "job_title": "", "organisation_id": "", "phone": ""}
-    return await acceptance_page(request, invitation, empty, {})
-
-
-@public
-async def accept(request: Request) -> Response:
-    """Create the practitioner, sign them in, and put them on the team they were invited to."""
-    from web.membership import join
-    from web.signin import complete_signin
-
-    invitation = await open_invitation(request.path_params["token"])
-    if invitation is None:
-        return expired(request)
-    raw = await request.form()
-    form = {
-        k: str(raw.get(k, "")).strip() for k in ("name", "job_title", "organisation_id", "phone")
-    }
-    errors = {}
-    if not form["name"] or len(form["name"]) > 120:
-        errors["name"] = "Enter your full name"
-    if not form["job_title"] or len(form["job_title"]) > 120:
-        errors["job_title"] = "Enter your job title"
-    organisation = (
-        await Organisation.get_or_none(id=int(form["organisation_id"]))
-        if form["organisation_id"].isdigit()
-        else None
-    )
-    if organisation is None:
-        errors["organisation_id"] = "Choose your organisation"
-    if len(form["phone"]) > 40:
-        errors["phone"] = "Enter a phone number of 40 characters or fewer"
-    if errors or await Practitioner.exists(email=invitation.email):
-        errors = errors or {"name": "You already have an account: sign in instead"}
-        return await acceptance_page(request, invitation, form, errors, status_code=422)
+@signed_in
+async def invite_to_patchwork(request: Request) -> Response:
+    """Invite a colleague to Patchwork by their work email."""
+    email = normalise_email(str((await request.form()).get("email", "")))
+    problem = ""
+    if not EMAIL_SHAPE.match(email) or len(email) > 254:
+        problem = "Enter your colleague's work email address, like name@council.vic.gov.au"
+    elif await Practitioner.exists(email=email):
+        problem = "That colleague is already on Patchwork: find them in the phone book"
+    elif await Invitation.exists(
+        email=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now()
+    ):
+        problem = "That colleague already has an invitation waiting: resend it from the list"
+    if problem:
+        return await invitations_page(request, email, {"email": problem}, status_code=422)
     async with in_transaction():
-        practitioner = await Practitioner.create(
-            email=invitation.email,
-            name=form["name"],
-            job_title=form["job_title"],
-            organisation=organisation,
-            phone=form["phone"],
-            role=invitation.role,
+        invitation, _link = await send_invitation(request.app.state.settings, email, me(request))
+        await audit.record(request, "invitation.sent", invitation_id=invitation.id)
+    return RedirectResponse("/invitations?done=sent", status_code=303)
+
+
+async def own_waiting_invitation(request: Request) -> Invitation | None:
+    """An invitation this practitioner sent (any, for an administrator) that is not used."""
+    found = Invitation.filter(
+        id=request.path_params["invitation_id"],
+        accepted_at__isnull=True,
+        invited_by_id__isnull=False,
+    )
+    if me(request).role != "admin":
+        found = found.filter(invited_by_id=me(request).id)
+    return await found.select_related("invited_by").first()
+
+
+@signed_in
+async def resend(request: Request) -> Response:
+    """Send a new link (the old one stops working) for another 14 days."""
+    invitation = await own_waiting_invitation(request)
+    if invitation is None:
+        return RedirectResponse("/invitations", status_code=303)
+    async with in_transaction():
+        invitation.revoked_at = None
+        await send_invitation(
+            request.app.state.settings,
+            invitation.email,
+            invitation.invited_by,
+            client_id=invitation.client_id,  # type: ignore[attr-defined]
+            invitation=invitation,
         )
-        taken = await Invitation.filter(id=invitation.id, accepted_at__isnull=True).update(
-            accepted_at=now(), accepted_by_id=practitioner.id
-        )
-        if not taken:
-            raise RuntimeError("invitation accepted twice at once")
-        await audit.record(
-            request, "signup.completed", actor_id=practitioner.id, invitation_id=invitation.id
-        )
-        target = "/"
-        if invitation.client is not None:
-            await join(request, practitioner, invitation.client, practitioner.job_title)
-            target = f"/clients/{invitation.client.id}"
-    response = RedirectResponse(target, status_code=303)
-    return await complete_signin(request, practitioner, "email", response)
+        await audit.record(request, "invitation.resent", invitation_id=invitation.id)
+    return RedirectResponse("/invitations?done=resent", status_code=303)
+
+
+@signed_in
+async def revoke(request: Request) -> Response:
+    """Withdraw an invitation: its link stops working at once."""
+    invitation = await own_waiting_invitation(request)
+    if invitation is not None and invitation.revoked_at is None:
+        async with in_transaction():
+            invitation.revoked_at = now()
+            await invitation.save(update_fields=["revoked_at"])
+            await audit.record(request, "invitation.revoked", invitation_id=invitation.id)
+    return RedirectResponse("/invitations?done=revoked", status_code=303)
 
 
 routes = [
     Route("/clients/{client_id:int}/invite", invite_form, methods=["GET"]),
     Route("/clients/{client_id:int}/invite", invite, methods=["POST"]),
-    Route("/invitations/{token}", accept_form, methods=["GET"]),
-    Route("/invitations/{token}", accept, methods=["POST"]),
+    Route("/invitations", index, methods=["GET"]),
+    Route("/invitations", invite_to_patchwork, methods=["POST"]),
+    Route("/invitations/{invitation_id:int}/resend", resend, methods=["POST"]),
+    Route("/invitations/{invitation_id:int}/revoke", revoke, methods=["POST"]),
 ]

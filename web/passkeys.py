@@ -226,7 +226,8 @@ async def register(request: Request) -> Response:
         backed_up=verified.credential_backed_up,
     )
     await audit.record(request, "passkey.registered", passkey_id=passkey.id)
-    return JSONResponse({"redirect": "/profile#passkeys"})
+    next_path = safe_next(body.get("next")) if body.get("next") else "/profile#passkeys"
+    return JSONResponse({"redirect": next_path})
 
 
 async def own_passkey(request: Request) -> PasskeyCredential:

@@ -25,6 +25,8 @@ PUBLIC = {
     ("POST", "/passkeys/authenticate/options"),
     ("POST", "/passkeys/authenticate"),
     ("GET", "/sso/callback"),
+    ("GET", "/signup"),
+    ("POST", "/signup"),
     ("GET", "/invitations/{token}"),
     ("POST", "/invitations/{token}"),
 }

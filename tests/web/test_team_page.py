@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from email import message_from_string
-from email.policy import default
 
 from itsdangerous import URLSafeTimedSerializer
 
 from models.attentions import Attention
-from models.invitations import Invitation
 from models.notifications import Notification, Outbox
-from models.practitioners import Practitioner
 from models.teams import Membership
 from tests import support
 from tests.support import count_queries
@@ -151,49 +147,6 @@ async def test_inviting_a_colleague_on_patchwork_sends_an_alert(client):
     ).exists()
     [mail] = await Outbox.filter(recipient=tom.email)
     assert f"/clients/{mia.id}/join" in mail.body and "Mia" not in mail.body
-
-
-async def test_inviting_someone_new_brings_them_straight_onto_the_team(client, settings):
-    priya, _aroha, _sam, mia = await support.thompson_team()
-    await sign_in(client, priya)
-    token = await csrf_token(client, f"/clients/{mia.id}/invite")
-    await client.post(
-        f"/clients/{mia.id}/invite",
-        data={"email": "nina.new@brimbank.example", "csrf_token": token},
-    )
-    [mail] = await Outbox.filter(recipient="nina.new@brimbank.example")
-    assert "Patchwork shows frontline practitioners" in mail.body and "Mia" not in mail.body
-    link = support.link_in(message_from_string(f"To: x\n\n{mail.body}", policy=default))
-    invitation = await Invitation.get(email="nina.new@brimbank.example")
-    assert invitation.client_id == mia.id and invitation.invited_by_id == priya.id
-
-    client.cookies.clear()
-    path = link.replace("http://testserver", "")
-    form = await client.get(path)
-    brimbank_mch = await support.organisation()
-    assert f'<option value="{brimbank_mch.id}" selected>' in form.text  # from the email's domain
-    token = await csrf_token(client, path)
-    missing = await client.post(
-        path, data={"name": "", "job_title": "", "organisation_id": "", "csrf_token": token}
-    )
-    assert missing.status_code == 422 and not await Practitioner.exists(
-        email="nina.new@brimbank.example"
-    )
-    done = await client.post(
-        path,
-        data={
-            "name": "Nina New",
-            "job_title": "MCH Nurse",
-            "organisation_id": str(brimbank_mch.id),
-            "csrf_token": token,
-        },
-    )
-    assert done.status_code == 303 and done.headers["location"] == f"/clients/{mia.id}"
-    nina = await Practitioner.get(email="nina.new@brimbank.example")
-    assert await Membership.filter(practitioner=nina, client=mia, ended_at__isnull=True).exists()
-    assert (await client.get(f"/clients/{mia.id}")).status_code == 200
-    again = await client.get(path)
-    assert again.status_code == 410
 
 
 async def test_a_join_code_leads_a_colleague_to_the_join_confirmation(client, settings):
