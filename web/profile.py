@@ -1,36 +1,108 @@
-"""Your profile: who you are, your passkeys and your signed-in devices."""
+"""Your profile: who you are, your areas, your passkeys and your signed-in devices."""
 
 from __future__ import annotations
+
+from collections import Counter
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from tortoise.transactions import in_transaction
 
+from models.areas import Area
 from models.auth import PasskeyCredential, Session
-from web import audit
+from models.teams import Membership
+from web import access, audit
 from web.auth import me, signed_in
 from web.render import page_or_block
+from web.signup import (
+    check_areas,
+    check_details,
+    check_phones,
+    chosen_area_ids,
+    councils_by_district,
+    save_areas,
+)
+
+
+async def automatic_areas(practitioner_id: int, chosen: list[int]) -> list[tuple[Area, int]]:
+    """Council areas added because you are on a client's team there, with how many teams."""
+    teams = await Membership.filter(access.current(), practitioner_id=practitioner_id).values_list(
+        "client__area_id", flat=True
+    )
+    counts = Counter(a for a in teams if a not in chosen)
+    areas = await Area.filter(id__in=list(counts)).order_by("name")
+    return [(area, counts[area.id]) for area in areas]
 
 
 async def profile_page(
-    request: Request, errors: dict[str, str] | None = None, status_code: int = 200
+    request: Request,
+    errors: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
+    status_code: int = 200,
 ) -> Response:
     practitioner = me(request)
+    await practitioner.fetch_related("organisation")
     passkeys = await PasskeyCredential.filter(practitioner=practitioner).order_by("created_at")
+    chosen = await chosen_area_ids(practitioner)
+    details = {
+        "name": practitioner.name,
+        "job_title": practitioner.job_title,
+        "phone": practitioner.phone,
+        "mobile": practitioner.mobile,
+        "areas": chosen,
+    }
     return page_or_block(
         request,
         "profile/show.html",
-        {"passkeys": passkeys, "errors": errors or {}},
+        {
+            "passkeys": passkeys,
+            "errors": errors or {},
+            "form": {**details, **(form or {})},
+            "districts": await councils_by_district(),
+            "chosen_areas": await Area.filter(id__in=chosen),
+            "automatic_areas": await automatic_areas(practitioner.id, chosen),
+            "saved": request.query_params.get("saved", ""),
+        },
         status_code=status_code,
     )
 
 
 @signed_in
 async def show(request: Request) -> Response:
-    """Your profile, with your passkeys."""
-    await me(request).fetch_related("organisation")
+    """Your profile: details, areas, alerts, passkeys, devices."""
     return await profile_page(request)
+
+
+@signed_in
+async def save_details(request: Request) -> Response:
+    """Name, job title and phones, checked as at signup."""
+    form = await request.form()
+    details, errors = check_details(form)
+    phones, phone_errors = check_phones(form)
+    errors |= phone_errors
+    if errors:
+        return await profile_page(request, errors, {**details, **phones}, status_code=422)
+    practitioner = me(request)
+    practitioner.update_from_dict({**details, **phones})
+    async with in_transaction():
+        await practitioner.save(update_fields=["name", "job_title", "phone", "mobile"])
+        await audit.record(request, "profile.updated")
+    return RedirectResponse("/profile?saved=details#details", status_code=303)
+
+
+@signed_in
+async def save_chosen_areas(request: Request) -> Response:
+    """The council areas you chose, which client search looks in first."""
+    answers, errors = await check_areas(await request.form())
+    if errors:
+        return await profile_page(request, errors, answers, status_code=422)
+    async with in_transaction():
+        await save_areas(me(request), answers["areas"])
+        await audit.record(request, "profile.areas", areas=answers["areas"])
+    return RedirectResponse("/profile?saved=areas#areas-heading", status_code=303)
 
 
 @signed_in
@@ -69,6 +141,8 @@ async def sign_out_others(request: Request) -> Response:
 
 routes = [
     Route("/profile", show, methods=["GET"]),
+    Route("/profile/details", save_details, methods=["POST"]),
+    Route("/profile/areas", save_chosen_areas, methods=["POST"]),
     Route("/profile/devices", devices, methods=["GET"]),
     Route("/profile/devices/{session_id:int}/signout", sign_out_device, methods=["POST"]),
     Route("/profile/devices/signout-others", sign_out_others, methods=["POST"]),

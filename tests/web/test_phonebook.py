@@ -1,0 +1,56 @@
+"""The phone book: people and services, local first, and never anyone's clients."""
+
+from __future__ import annotations
+
+from tests import support
+from tests.web.helpers import sign_in
+
+
+async def test_people_and_services_are_found_local_area_first(client):
+    priya, aroha, sam, mia = await support.thompson_team()
+    wyndham = await support.organisation(
+        "Wyndham City Council — Youth Services", "wyndham.example", area_code="LGA27260"
+    )
+    tom = await support.practitioner(
+        "Tom Walsh", "tom.walsh@wyndham.example", wyndham, job_title="Youth Worker"
+    )
+    local_youth = await support.practitioner(
+        "Kim Youth", "kim.youth@brimbank.example", job_title="Youth Worker"
+    )
+    await support.practitioner(
+        "Half Signedup", "half@brimbank.example", job_title="Youth Worker", signup_step=2
+    )
+    await support.practitioner(
+        "Gone Away", "gone@brimbank.example", job_title="Youth Worker", active=False
+    )
+    await sign_in(client, priya)  # Priya's areas: Brimbank (Mia's team)
+    page = (await client.get("/people", params={"q": "youth"})).text
+    local, elsewhere = page.split('<h2 id="group-2">')
+    assert "Kim Youth" in local and "Tom Walsh" not in local
+    assert "Tom Walsh" in elsewhere and "Wyndham City Council — Youth Services" in elsewhere
+    assert "Half Signedup" not in page and "Gone Away" not in page
+    assert f'href="/people/{tom.id}"' in page and local_youth
+
+    by_role_and_org = (await client.get("/people", params={"q": "child protection"})).text
+    assert "Aroha Ngata" in by_role_and_org
+
+
+async def test_a_practitioner_page_is_contact_details_only(client):
+    priya, aroha, sam, mia = await support.thompson_team()
+    await sign_in(client, aroha)
+    page = (await client.get(f"/people/{priya.id}")).text
+    assert 'href="tel:0355501234"' in page and f'href="mailto:{priya.email}"' in page
+    assert "Mia" not in page and "Thompson" not in page
+    half = await support.practitioner("Half", "half@brimbank.example", signup_step=1)
+    assert (await client.get(f"/people/{half.id}")).status_code == 404
+
+
+async def test_an_organisation_page_lists_its_people_and_duty_contacts(client):
+    priya, aroha, sam, mia = await support.thompson_team()
+    brimbank = await support.organisation()
+    brimbank.duty_phone, brimbank.duty_email = "03 9249 4000", "mch@brimbank.example"
+    await brimbank.save()
+    await sign_in(client, aroha)
+    page = (await client.get(f"/organisations/{brimbank.id}")).text
+    assert 'href="tel:0392494000"' in page and "mailto:mch@brimbank.example" in page
+    assert "Priya Nair" in page and "Mia" not in page
