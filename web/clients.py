@@ -32,10 +32,18 @@ async def your_clients(request: Request) -> Response:
 
     if (unfinished := resume_path(me(request))) is not None:
         return RedirectResponse(unfinished, status_code=303)
+    from web.guide import TOUR, tour_step
+
+    tour = tour_step(request, me(request))
+    values = {"tour": tour, "tour_steps": TOUR}
+    if tour and request.headers.get("hx-request") and "tour" in request.query_params:
+        return page_or_block(request, "clients/index.html", values, block="walkthrough")
     cards = await access.my_clients(me(request))
     offer_passkey = await should_offer_passkey(request)
     return page_or_block(
-        request, "clients/index.html", {"cards": cards, "offer_passkey": offer_passkey}
+        request,
+        "clients/index.html",
+        {**values, "cards": cards, "offer_passkey": offer_passkey},
     )
 
 

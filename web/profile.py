@@ -32,7 +32,7 @@ async def automatic_areas(practitioner_id: int, chosen: list[int]) -> list[tuple
     teams = await Membership.filter(access.current(), practitioner_id=practitioner_id).values_list(
         "client__area_id", flat=True
     )
-    counts = Counter(a for a in teams if a not in chosen)
+    counts: Counter[int] = Counter(int(a) for a in teams if a not in chosen)  # type: ignore[call-overload]
     areas = await Area.filter(id__in=list(counts)).order_by("name")
     return [(area, counts[area.id]) for area in areas]
 
