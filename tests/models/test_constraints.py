@@ -44,4 +44,7 @@ def test_ordering_a_pair_turns_the_relationship_round():
 async def test_migrations_are_idempotent(database_url):
     from web import db
 
-    await db.migrate(database_url)  # already applied by the session fixture: nothing to do
+    try:
+        await db.migrate(database_url)  # already applied by the session fixture: nothing to do
+    finally:
+        await db.open_database(database_url)  # migrate closes every connection when it is done
