@@ -277,7 +277,9 @@ class _ClientBuilder:
                 self.rng.choice(("case_closed", "transferred", "other")) if ended else "",
                 (self.today - timedelta(days=self.rng.randint(0, min(days_ago, 60)))).date(),
                 practitioner.organisation.sensitive,
-                started + timedelta(days=min(days_ago, self.rng.randint(0, 80))),
+                # Confirmed within the current cycle: a fresh demo asks for no check-ins
+                # and shows no lapses, so its first minutes are not a flood of emails.
+                self.today - timedelta(days=min(days_ago, self.rng.randint(0, 80))),
             ]
         )
         self.next_membership += 1
