@@ -87,6 +87,8 @@ class Outbox(Model):
     sent_at = fields.DatetimeField(null=True)
     #: Given up after too many attempts (or a permanent refusal).
     failed_at = fields.DatetimeField(null=True)
+    #: Lower goes first: 0 for sign-in and signup links someone is waiting for, 1 for alerts.
+    priority = fields.SmallIntField(default=1)
 
     class Meta:
         table = "outbox"

@@ -7,10 +7,16 @@ from web.auth import now
 
 
 async def enqueue_email(
-    to: str, subject: str, body: str, attachments: list[dict[str, str]] | None = None
+    to: str,
+    subject: str,
+    body: str,
+    attachments: list[dict[str, str]] | None = None,
+    *,
+    urgent: bool = False,
 ) -> Outbox:
     """Queue an email. Call inside the transaction of the change that causes it, so both
-    happen or neither does; the worker sends it."""
+    happen or neither does; the worker sends it. `urgent` is for a link someone is waiting
+    for: it goes ahead of any queue of alerts."""
     return await Outbox.create(
         channel="email",
         recipient=to,
@@ -18,4 +24,5 @@ async def enqueue_email(
         body=body,
         attachments=attachments or [],
         next_attempt_at=now(),
+        priority=0 if urgent else 1,
     )

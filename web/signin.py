@@ -133,6 +133,7 @@ async def send_signin_link(request: Request, practitioner: Practitioner, next_pa
             f"{signin_url(settings.base_url, token)}\n\n"
             "If you did not ask to sign in, you can ignore this email.\n\n"
             "Patchwork shows you which other professionals are working with your client.\n",
+            urgent=True,
         )
 
 

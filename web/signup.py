@@ -112,6 +112,7 @@ async def send_invitation(
         f"{who}.\n\n{ABOUT}\n\nTo get started, open this link (it works for {VALID_DAYS} days):\n"
         f"{link}\n\nIt takes about two minutes: your name, "
         "your organisation, your phone numbers and your areas.\n",
+        urgent=True,
     )
     return invitation, link
 
@@ -263,6 +264,7 @@ async def send_verification(settings: Settings, email: str) -> None:
         f"{ABOUT}\n\nTo confirm this is your work email and set up your account, open this "
         f"link (it works for 24 hours):\n{settings.base_url}/invitations/{token}\n\n"
         "If you did not ask to join Patchwork, you can ignore this email.\n",
+        urgent=True,
     )
 
 

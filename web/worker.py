@@ -47,7 +47,10 @@ async def claim_due(limit: int = BATCH) -> list[Outbox]:
     claimed: list[Outbox] = []
     async with in_transaction():
         candidates = (
-            await Outbox.filter(due).order_by("id").limit(limit).select_for_update(skip_locked=True)
+            await Outbox.filter(due)
+            .order_by("priority", "id")
+            .limit(limit)
+            .select_for_update(skip_locked=True)
         )
         for item in candidates:
             won = await Outbox.filter(due, id=item.id).update(

@@ -134,3 +134,12 @@ async def test_tidying_removes_expired_sessions_links_and_rate_limit_hits(settin
     assert await SignInToken.all().count() == 1 and fresh_token
     assert await RateLimitHit.all().count() == 1
     assert await Session.all().count() == 1
+
+
+async def test_a_sign_in_link_goes_ahead_of_a_queue_of_alerts(settings):
+    for n in range(worker.BATCH + 5):
+        await enqueue_email(f"person{n}@b.example", "An alert", "Body")
+    await enqueue_email("waiting@b.example", "Your sign-in link", "Body", urgent=True)
+    first_batch = await worker.claim_due()
+    assert first_batch[0].recipient == "waiting@b.example"
+    assert len(first_batch) == worker.BATCH
