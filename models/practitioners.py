@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 ROLES = ("practitioner", "local_admin", "state_admin")
 #: How each alert channel delivers: immediately, in the 07:00 digest, or not at all.
 DELIVERY = ("immediate", "digest", "off")
+#: Signup steps after which a practitioner is fully signed up (see web/signup.py).
+SIGNUP_ANSWERED = 6
 
 
 class Practitioner(Model):

@@ -229,3 +229,14 @@ async def thompson_team() -> tuple[Practitioner, Practitioner, Practitioner, Cli
     await member(mia, aroha)
     await member(mia, sam, discreet=True)
     return priya, aroha, sam, mia
+
+
+async def thompson_siblings() -> tuple[Practitioner, ...]:
+    """Mia's team, plus her brother Leo, on the teams of Tom (a youth worker) and Priya.
+    Returns priya, aroha, sam, tom, mia, leo."""
+    priya, aroha, sam, mia = await thompson_team()
+    tom = await practitioner("Tom Walker", "tom.walker@brimbank.example", job_title="Youth Worker")
+    leo = await client("Leo", birth_date=date(2019, 6, 2))
+    await member(leo, tom)
+    await member(leo, priya)
+    return priya, aroha, sam, tom, mia, leo  # type: ignore[return-value]

@@ -6,7 +6,9 @@ import logging
 import re
 from pathlib import Path
 
-from web.commands import RedactQueryStrings
+import pytest
+
+from web.commands import RedactAccessLog
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,5 +48,21 @@ def test_access_logs_keep_paths_but_drop_query_strings():
         ("127.0.0.1:5000", "GET", "/signin/link?token=secret", "1.1", 200),
         None,
     )
-    assert RedactQueryStrings().filter(record)
+    assert RedactAccessLog().filter(record)
     assert record.getMessage() == '127.0.0.1:5000 - "GET /signin/link HTTP/1.1" 200'
+
+
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        ("/invitations/Abc-123_xyz", "/invitations/[token]"),
+        ("/invitations/12/resend", "/invitations/12/resend"),
+        ("/invitations", "/invitations"),
+    ],
+)
+def test_access_logs_keep_no_invitation_token(path, logged):
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, "%s %s %s", ("ip", "GET", path), None
+    )
+    assert RedactAccessLog().filter(record)
+    assert record.getMessage() == f"ip GET {logged}"

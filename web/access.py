@@ -2,10 +2,13 @@
 
 - A client's team is visible to its current members only.
 - A discreet member is visible to nobody but themself.
+- The phone book lists active practitioners who have finished signing up, never their clients.
+- Invitations are seen and managed by whoever sent them, and by state administrators.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +18,7 @@ from tortoise.functions import Count
 from models.areas import Area
 from models.attentions import Attention
 from models.clients import Client
-from models.practitioners import Practitioner, PractitionerArea
+from models.practitioners import SIGNUP_ANSWERED, Practitioner, PractitionerArea
 from models.teams import Membership
 
 
@@ -102,12 +105,19 @@ async def my_areas(practitioner: Practitioner) -> list[Area]:
         .select_related("area")
         .order_by("position", "id")
     ]
-    seen = {a.id for a in chosen}
-    automatic = await Area.filter(
-        clients__memberships__practitioner_id=practitioner.id,
-        clients__memberships__ended_at__isnull=True,
-    ).distinct()
-    return chosen + sorted((a for a in automatic if a.id not in seen), key=lambda a: a.name)
+    automatic = await automatic_areas(practitioner.id, [a.id for a in chosen])
+    return chosen + [area for area, _teams in automatic]
+
+
+async def automatic_areas(practitioner_id: int, chosen: list[int]) -> list[tuple[Area, int]]:
+    """The council areas added because the practitioner is on a client's team there (and did
+    not choose), by name, each with how many of their teams are there."""
+    teams = await Membership.filter(current(), practitioner_id=practitioner_id).values_list(
+        "client__area_id", flat=True
+    )
+    counts = Counter(int(str(area_id)) for area_id in teams if area_id not in chosen)
+    areas = await Area.filter(id__in=list(counts)).order_by("name")
+    return [(area, counts[area.id]) for area in areas]
 
 
 async def search_scopes(practitioner: Practitioner) -> Scopes:
@@ -191,3 +201,21 @@ def history_events(
             resolver = seen.get(a.resolved_by_id or 0, "A team member")  # type: ignore[attr-defined]
             events.append(Event(a.resolved_at, "resolved", resolver, "resolved an attention"))
     return sorted(events, key=lambda e: e.at, reverse=True)
+
+
+def listed_in_phone_book() -> Q:
+    """Practitioners the phone book shows: active, with their signup answered."""
+    return Q(active=True, signup_step__gte=SIGNUP_ANSWERED)
+
+
+def manages_every_invitation(practitioner: Practitioner) -> bool:
+    return practitioner.role == "state_admin"
+
+
+def invitations_managed_by(practitioner: Practitioner) -> Q:
+    """Invitations sent by colleagues (not self-signups) that this practitioner may see,
+    resend and withdraw: their own, or everyone's for a state administrator."""
+    sent = Q(invited_by_id__isnull=False)
+    if manages_every_invitation(practitioner):
+        return sent
+    return sent & Q(invited_by_id=practitioner.id)

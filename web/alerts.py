@@ -106,13 +106,19 @@ def push_payload(kind: str, count: int = 1) -> str:
 
 
 async def tell_team(
-    settings: Settings, client_id: int, actor: Practitioner, kind: str, url: str
-) -> None:
-    """Alert every current member of a client's team but the actor (discreet members too:
-    they get alerts, they just are not seen). A discreet actor alerts nobody."""
+    settings: Settings,
+    client_id: int,
+    actor: Practitioner,
+    kind: str,
+    url: str,
+    *,
+    already_told: Iterable[int] = (),
+) -> set[int]:
+    """Alert every current member of a client's team but the actor and `already_told`
+    (discreet members too: they get alerts, they just are not seen). Returns who was told."""
     members = (
         await Membership.filter(access.current(), client_id=client_id)
-        .exclude(practitioner_id=actor.id)
+        .exclude(practitioner_id__in=[actor.id, *already_told])
         .select_related("practitioner")
     )
     await alert(
@@ -123,6 +129,7 @@ async def tell_team(
         actor_id=actor.id,
         url=url,
     )
+    return {m.practitioner_id for m in members}  # type: ignore[attr-defined]
 
 
 # -- the 07:00 digest -------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from models.clients import Client
 from models.practitioners import Practitioner
 from models.teams import Membership
 from web import access, audit
-from web.alerts import alert
+from web.alerts import tell_team
 from web.auth import me, signed_in
 from web.render import page_or_block
 from web.teams import team_or_refusal
@@ -49,6 +49,10 @@ class CircleMember:
     mine: bool  # the viewer is on `client`'s team
 
 
+def links_of(client_id: int) -> Q:
+    return Q(client_a_id=client_id) | Q(client_b_id=client_id)
+
+
 def seen_from(link: CircleLink, client_id: int) -> tuple[Client, str]:
     """The other client of a link and what they are to `client_id`."""
     if link.client_a_id == client_id:  # type: ignore[attr-defined]
@@ -59,7 +63,7 @@ def seen_from(link: CircleLink, client_id: int) -> tuple[Client, str]:
 async def circle_of(viewer: Practitioner, client_id: int) -> list[CircleMember]:
     """The linked clients and their teams as `viewer` sees them: two queries in all."""
     links = (
-        await CircleLink.filter(Q(client_a_id=client_id) | Q(client_b_id=client_id))
+        await CircleLink.filter(links_of(client_id))
         .select_related("client_a__area", "client_b__area")
         .order_by("id")
     )
@@ -122,7 +126,9 @@ def picture(client: Client, team_size: int, circle: list[CircleMember]) -> list[
     return nodes
 
 
-async def linkable(viewer: Practitioner, client_id: int, circle: list[CircleMember]) -> list:
+async def linkable(
+    viewer: Practitioner, client_id: int, circle: list[CircleMember]
+) -> list[Client]:
     """The viewer's own clients that could join this circle: not this one, not linked yet."""
     taken = {client_id, *(member.client.id for member in circle)}
     return [
@@ -221,9 +227,7 @@ async def remove_link(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     client, _team = found
-    link = await CircleLink.get_or_none(
-        Q(client_a_id=client.id) | Q(client_b_id=client.id), id=request.path_params["link_id"]
-    )
+    link = await CircleLink.get_or_none(links_of(client.id), id=request.path_params["link_id"])
     if link is None:
         return RedirectResponse(f"/clients/{client.id}/circle", status_code=303)
     async with in_transaction():
@@ -242,30 +246,16 @@ async def remove_link(request: Request) -> Response:
 async def tell_both_teams(
     request: Request, link: CircleLink, actor: Practitioner, kind: str
 ) -> None:
-    """One alert per person on either team but the actor, pointing at their own client."""
-    members = (
-        await Membership.filter(
-            access.current(),
-            client_id__in=[link.client_a_id, link.client_b_id],  # type: ignore[attr-defined]
-        )
-        .exclude(practitioner_id=actor.id)
-        .select_related("practitioner")
-        .order_by("id")
-    )
-    by_client: dict[int, list[Practitioner]] = {}
+    """Each person on either team but the actor, once, pointing at their own client."""
     told: set[int] = set()
-    for membership in members:
-        if membership.practitioner_id not in told:
-            told.add(membership.practitioner_id)
-            by_client.setdefault(membership.client_id, []).append(membership.practitioner)  # type: ignore[attr-defined]
-    for client_id, people in by_client.items():
-        await alert(
+    for client_id in (link.client_a_id, link.client_b_id):  # type: ignore[attr-defined]
+        told |= await tell_team(
             request.app.state.settings,
-            people,
+            client_id,
+            actor,
             kind,
-            client_id=client_id,
-            actor_id=actor.id,
-            url=f"/clients/{client_id}/circle",
+            f"/clients/{client_id}/circle",
+            already_told=told,
         )
 
 

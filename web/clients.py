@@ -17,10 +17,12 @@ from models.clients import LEGAL_BASES, Client
 from web import access, audit, ratelimit
 from web.auth import me, signed_in
 from web.errors import too_many_requests
+from web.guide import TOUR, tour_step
 from web.membership import NewClient, add_client
 from web.passkeys import should_offer_passkey
 from web.render import page_or_block
 from web.search import GROUP_SIZE, Query, query_tokens, search
+from web.signup import resume_path
 
 SCOPES = ("local", "district", "state")
 
@@ -28,12 +30,8 @@ SCOPES = ("local", "district", "state")
 @signed_in
 async def your_clients(request: Request) -> Response:
     """The home page: cards for the teams you are on (after signup is finished)."""
-    from web.signup import resume_path
-
     if (unfinished := resume_path(me(request))) is not None:
         return RedirectResponse(unfinished, status_code=303)
-    from web.guide import TOUR, tour_step
-
     tour = tour_step(request, me(request))
     values = {"tour": tour, "tour_steps": TOUR}
     if tour and request.headers.get("hx-request") and "tour" in request.query_params:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -17,14 +18,19 @@ from web import db, demo
 from web import worker as delivery
 from web.settings import Settings
 
+#: An invitation's token is in its path: the log keeps only that it was one.
+INVITATION_TOKEN = re.compile(r"^/invitations/(?!\d+(?:/|$))[^/?]+")
 
-class RedactQueryStrings(logging.Filter):
-    """Access logs keep paths only: query strings may hold search terms or sign-in tokens."""
+
+class RedactAccessLog(logging.Filter):
+    """Access logs keep paths without secrets: query strings may hold search terms or
+    sign-in tokens, and an invitation link's path holds its token."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and len(record.args) >= 3:
             args = list(record.args)
-            args[2] = str(args[2]).split("?", 1)[0]
+            path = str(args[2]).split("?", 1)[0]
+            args[2] = INVITATION_TOKEN.sub("/invitations/[token]", path)
             record.args = tuple(args)
         return True
 
@@ -32,7 +38,7 @@ class RedactQueryStrings(logging.Filter):
 def serve(settings: Settings, host: str, port: int) -> None:
     from web.app import create_app
 
-    logging.getLogger("uvicorn.access").addFilter(RedactQueryStrings())
+    logging.getLogger("uvicorn.access").addFilter(RedactAccessLog())
     uvicorn.run(
         create_app(settings),
         host=host,
@@ -89,7 +95,8 @@ async def worker(settings: Settings, on_start: Callable[[asyncio.Event], None]) 
 
 
 async def invite_admin(settings: Settings, email: str) -> int:
-    """Invite an administrator: the invitation is emailed, and its link printed here."""
+    """Invite a state administrator (the first one of a deployment, say): the invitation is
+    emailed, and its link printed here."""
     from web.signin import EMAIL_SHAPE, normalise_email
     from web.signup import organisations_for, send_invitation
 
@@ -109,7 +116,7 @@ async def invite_admin(settings: Settings, email: str) -> int:
             )
             return 1
         async with in_transaction():
-            _invitation, link = await send_invitation(settings, email, None, role="admin")
+            _invitation, link = await send_invitation(settings, email, None, role="state_admin")
     print(f"Invited {email} as an administrator. The link works for 14 days:\n  {link}")
     return 0
 

@@ -105,16 +105,18 @@ async def invitations_page(
     request: Request, email: str = "", errors: dict[str, str] | None = None, status_code: int = 200
 ) -> Response:
     """Who you invited, and what became of each invitation. Administrators see everyone's."""
-    practitioner = me(request)
-    sent = Invitation.filter(invited_by_id__isnull=False)
-    if practitioner.role != "admin":
-        sent = sent.filter(invited_by_id=practitioner.id)
-    invitations = await sent.select_related("invited_by", "accepted_by").order_by("-created_at")
+    invitations = (
+        await Invitation.filter(access.invitations_managed_by(me(request)))
+        .select_related("invited_by", "accepted_by")
+        .order_by("-created_at")
+        .limit(200)
+    )
     return page_or_block(
         request,
         "invitations/index.html",
         {
-            "invitations": invitations[:200],
+            "invitations": invitations,
+            "everyone": access.manages_every_invitation(me(request)),
             "status": status,
             "email": email,
             "errors": errors or {},
@@ -152,15 +154,12 @@ async def invite_to_patchwork(request: Request) -> Response:
 
 
 async def own_waiting_invitation(request: Request) -> Invitation | None:
-    """An invitation this practitioner sent (any, for an administrator) that is not used."""
-    found = Invitation.filter(
+    """An unused invitation this practitioner may manage."""
+    return await Invitation.get_or_none(
+        access.invitations_managed_by(me(request)),
         id=request.path_params["invitation_id"],
         accepted_at__isnull=True,
-        invited_by_id__isnull=False,
-    )
-    if me(request).role != "admin":
-        found = found.filter(invited_by_id=me(request).id)
-    return await found.select_related("invited_by").first()
+    ).select_related("invited_by")
 
 
 @signed_in

@@ -21,15 +21,9 @@ from models.practitioners import Practitioner
 from web import access
 from web.auth import me, signed_in
 from web.render import page_or_block
-from web.signup import LAST_QUESTION
 
 PER_GROUP = 20
 MAX_TERMS = 5
-
-
-def listed() -> Q:
-    """Practitioners the phone book shows: active, with their signup finished."""
-    return Q(active=True, signup_step__gte=LAST_QUESTION)
 
 
 def terms_of(text: str) -> list[str]:
@@ -59,7 +53,7 @@ class Found:
 async def find(terms: list[str], area_ids: list[int], local: bool) -> Found:
     """One group: in (or outside) these council areas, by the organisation's area."""
     where = Q(organisation__area_id__in=area_ids)
-    people = Practitioner.filter(listed(), matching_people(terms))
+    people = Practitioner.filter(access.listed_in_phone_book(), matching_people(terms))
     services = Organisation.filter(matching_services(terms))
     if local:
         people, services = people.filter(where), services.filter(area_id__in=area_ids)
@@ -99,7 +93,7 @@ async def search(request: Request) -> Response:
 async def person(request: Request) -> Response:
     """A practitioner's card: who they are and how to reach them. Never their clients."""
     found = await Practitioner.get_or_none(
-        listed(), id=request.path_params["practitioner_id"]
+        access.listed_in_phone_book(), id=request.path_params["practitioner_id"]
     ).select_related("organisation__area")
     if found is None:
         raise HTTPException(404)
@@ -114,7 +108,9 @@ async def organisation(request: Request) -> Response:
     ).select_related("area")
     if found is None:
         raise HTTPException(404)
-    people = await Practitioner.filter(listed(), organisation_id=found.id).order_by("name")
+    people = await Practitioner.filter(
+        access.listed_in_phone_book(), organisation_id=found.id
+    ).order_by("name")
     return page_or_block(
         request, "phonebook/organisation.html", {"organisation": found, "people": people}
     )

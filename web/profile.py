@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -11,9 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from tortoise.transactions import in_transaction
 
-from models.areas import Area
 from models.auth import PasskeyCredential, Session
-from models.teams import Membership
 from web import access, audit
 from web.auth import me, signed_in
 from web.render import page_or_block
@@ -27,16 +24,6 @@ from web.signup import (
 )
 
 
-async def automatic_areas(practitioner_id: int, chosen: list[int]) -> list[tuple[Area, int]]:
-    """Council areas added because you are on a client's team there, with how many teams."""
-    teams = await Membership.filter(access.current(), practitioner_id=practitioner_id).values_list(
-        "client__area_id", flat=True
-    )
-    counts: Counter[int] = Counter(int(a) for a in teams if a not in chosen)  # type: ignore[call-overload]
-    areas = await Area.filter(id__in=list(counts)).order_by("name")
-    return [(area, counts[area.id]) for area in areas]
-
-
 async def profile_page(
     request: Request,
     errors: dict[str, str] | None = None,
@@ -47,6 +34,7 @@ async def profile_page(
     await practitioner.fetch_related("organisation")
     passkeys = await PasskeyCredential.filter(practitioner=practitioner).order_by("created_at")
     chosen = await chosen_area_ids(practitioner)
+    districts = await councils_by_district()
     details = {
         "name": practitioner.name,
         "job_title": practitioner.job_title,
@@ -61,9 +49,9 @@ async def profile_page(
             "passkeys": passkeys,
             "errors": errors or {},
             "form": {**details, **(form or {})},
-            "districts": await councils_by_district(),
-            "chosen_areas": await Area.filter(id__in=chosen),
-            "automatic_areas": await automatic_areas(practitioner.id, chosen),
+            "districts": districts,
+            "chosen_areas": [c for _, councils in districts for c in councils if c.id in chosen],
+            "automatic_areas": await access.automatic_areas(practitioner.id, chosen),
             "saved": request.query_params.get("saved", ""),
         },
         status_code=status_code,

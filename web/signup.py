@@ -18,20 +18,22 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models.areas import Area
-from models.invitations import Invitation
+from models.invitations import VALID_DAYS, Invitation
 from models.organisations import Organisation, OrganisationDomain
-from models.practitioners import DELIVERY, Practitioner, PractitionerArea
+from models.practitioners import DELIVERY, SIGNUP_ANSWERED, Practitioner, PractitionerArea
 from web import audit, ratelimit
 from web.audit import client_ip
 from web.auth import me, now, public, signed_in, token_hash
 from web.errors import error_page, too_many_requests
+from web.membership import join
 from web.notify import enqueue_email
 from web.render import page_or_block
 from web.settings import Settings
-from web.signin import EMAIL_SHAPE, normalise_email, send_signin_link
+from web.signin import EMAIL_SHAPE, complete_signin, normalise_email, send_signin_link
 
 #: Two sentences every invitation and verification email opens with.
 ABOUT = (
@@ -48,8 +50,7 @@ TITLES = {
     6: "Turn on alerts",
     7: "Find your first client",
 }
-#: Once this step is done the account is usable; the last page only helps.
-LAST_QUESTION = 6
+LAST_QUESTION = SIGNUP_ANSWERED
 VERIFY_DAYS = 1
 SIGNUPS_PER_IP_PER_HOUR = 20
 PHONE_SHAPE = re.compile(r"^[0-9+() -]{6,40}$")
@@ -84,8 +85,6 @@ async def send_invitation(
 ) -> tuple[Invitation, str]:
     """Create (or renew) an invitation and queue its email: a fresh token, 14 more days.
     Returns it with its link. Call inside the transaction of the change."""
-    from models.invitations import VALID_DAYS
-
     token = secrets.token_urlsafe(32)
     link = f"{settings.base_url}/invitations/{token}"
     fields: dict[str, Any] = {
@@ -155,8 +154,6 @@ async def welcome(request: Request) -> Response:
 @public
 async def start(request: Request) -> Response:
     """Create the practitioner from the invitation, sign them in, and ask the first question."""
-    from web.signin import complete_signin
-
     invitation = await open_invitation(request.path_params["token"])
     if invitation is None:
         return unusable(request)
@@ -305,9 +302,10 @@ async def organisation_choices(practitioner: Practitioner) -> list[Organisation]
     owners = await organisations_for(practitioner.email)
     if owners:
         return owners
-    return await Organisation.filter(sensitive=False).order_by("service_type", "name") or [
-        await Organisation.get(id=practitioner.organisation_id)  # type: ignore[attr-defined]
-    ]
+    current = practitioner.organisation_id  # type: ignore[attr-defined]
+    return await Organisation.filter(Q(sensitive=False) | Q(id=current)).order_by(
+        "service_type", "name"
+    )
 
 
 async def councils_by_district() -> list[tuple[str, list[Area]]]:
@@ -423,8 +421,6 @@ async def answer(request: Request, step: int, form: FormData) -> tuple[Answers, 
 
 async def finish(request: Request, practitioner: Practitioner) -> None:
     """Signup is done: put them on the team they were invited to, if any."""
-    from web.membership import join
-
     invited = await Invitation.filter(
         accepted_by_id=practitioner.id, client_id__isnull=False
     ).select_related("client")
@@ -459,15 +455,11 @@ def step_page(
 
 
 def out_of_order(practitioner: Practitioner, step: int) -> Response | None:
-    """Questions are answered in order; a finished signup has nothing left but the last
-    page."""
-    if not 1 <= step <= STEPS:
-        return RedirectResponse(resume_path(practitioner) or "/", status_code=303)
-    if step > practitioner.signup_step + 1 and step != STEPS:
-        return RedirectResponse(resume_path(practitioner) or "/", status_code=303)
-    if step == STEPS and practitioner.signup_step < LAST_QUESTION:
-        return RedirectResponse(resume_path(practitioner) or "/", status_code=303)
-    return None
+    """Questions are answered in order: a page beyond the next one sends you to the next
+    (home, once all are answered). The last page opens once the questions are answered."""
+    if 1 <= step <= min(STEPS, practitioner.signup_step + 1):
+        return None
+    return RedirectResponse(resume_path(practitioner) or "/", status_code=303)
 
 
 @signed_in
@@ -484,8 +476,10 @@ async def show_step(request: Request) -> Response:
 async def save_step(request: Request) -> Response:
     step = request.path_params["step"]
     practitioner = me(request)
-    if (refusal := out_of_order(practitioner, step)) is not None or step == STEPS:
-        return refusal or RedirectResponse("/?tour=1", status_code=303)
+    if (refusal := out_of_order(practitioner, step)) is not None:
+        return refusal
+    if step == STEPS:  # the last page asks nothing
+        return RedirectResponse("/", status_code=303)
     async with in_transaction():
         answers, errors = await answer(request, step, await request.form())
         if errors:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from tests import support
@@ -14,13 +12,7 @@ pytestmark = pytest.mark.browser
 
 
 async def test_linking_a_sibling_shows_their_team_and_a_described_picture(page, live_server):
-    priya, aroha, _sam, mia = await support.thompson_team()
-    tom = await support.practitioner(
-        "Tom Walker", "tom.walker@brimbank.example", job_title="Youth Worker"
-    )
-    leo = await support.client("Leo", birth_date=date(2019, 6, 2))
-    await support.member(leo, tom)
-    await support.member(leo, priya)
+    priya, *_others = await support.thompson_siblings()
 
     await page.set_viewport_size({"width": 320, "height": 800})
     await sign_in_as(page, live_server, priya)

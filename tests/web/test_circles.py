@@ -11,18 +11,6 @@ from tests import support
 from tests.web.helpers import csrf_token, sign_in
 
 
-async def leo_and_tom():
-    """Leo (Mia's brother), on Tom's team and Priya's."""
-    priya, aroha, sam, mia = await support.thompson_team()
-    tom = await support.practitioner(
-        "Tom Walker", "tom.walker@brimbank.example", job_title="Youth Worker"
-    )
-    leo = await support.client("Leo", birth_date=date(2019, 6, 2))
-    await support.member(leo, tom)
-    await support.member(leo, priya)
-    return priya, aroha, sam, tom, mia, leo
-
-
 async def link(client, practitioner, from_client, other, relationship):
     await sign_in(client, practitioner)
     path = f"/clients/{from_client.id}/circle"
@@ -33,7 +21,7 @@ async def link(client, practitioner, from_client, other, relationship):
 
 
 async def test_a_member_links_their_own_client_and_both_teams_are_told(client):
-    priya, aroha, sam, tom, mia, leo = await leo_and_tom()
+    priya, aroha, sam, tom, mia, leo = await support.thompson_siblings()
     response = await link(client, priya, mia, leo, "sibling")
     assert response.status_code == 303
 
@@ -49,7 +37,7 @@ async def test_a_member_links_their_own_client_and_both_teams_are_told(client):
 
 
 async def test_each_side_reads_the_relationship_its_own_way(client):
-    priya, aroha, sam, tom, mia, leo = await leo_and_tom()
+    priya, aroha, sam, tom, mia, leo = await support.thompson_siblings()
     jade = await support.client("Jade", birth_date=date(1994, 1, 9))
     await support.member(jade, priya)
     await link(client, priya, mia, jade, "parent")  # Jade is Mia's parent
@@ -61,7 +49,7 @@ async def test_each_side_reads_the_relationship_its_own_way(client):
 
 
 async def test_the_other_team_shows_with_view_or_join_but_never_a_discreet_member(client):
-    priya, aroha, sam, tom, mia, leo = await leo_and_tom()
+    priya, aroha, sam, tom, mia, leo = await support.thompson_siblings()
     await link(client, priya, mia, leo, "sibling")
 
     await sign_in(client, tom)  # on Leo's team, not Mia's
@@ -77,7 +65,7 @@ async def test_the_other_team_shows_with_view_or_join_but_never_a_discreet_membe
 
 
 async def test_only_your_own_clients_can_be_linked_and_only_once(client):
-    priya, aroha, sam, tom, mia, leo = await leo_and_tom()
+    priya, aroha, sam, tom, mia, leo = await support.thompson_siblings()
     stranger = await support.client("Zoë", "Nguyen-Tran", birth_date=date(2015, 5, 5))
     response = await link(client, priya, mia, stranger, "sibling")
     assert response.status_code == 422
@@ -93,7 +81,7 @@ async def test_only_your_own_clients_can_be_linked_and_only_once(client):
 
 
 async def test_a_non_member_sees_no_circle(client):
-    priya, aroha, sam, tom, mia, leo = await leo_and_tom()
+    priya, aroha, sam, tom, mia, leo = await support.thompson_siblings()
     await link(client, priya, mia, leo, "sibling")
     await sign_in(client, tom)
     response = await client.get(f"/clients/{mia.id}/circle")
@@ -108,7 +96,7 @@ async def test_a_non_member_sees_no_circle(client):
 
 
 async def test_a_link_made_in_error_can_be_removed(client):
-    priya, aroha, sam, tom, mia, leo = await leo_and_tom()
+    priya, aroha, sam, tom, mia, leo = await support.thompson_siblings()
     await link(client, priya, mia, leo, "sibling")
     stored = await CircleLink.get()
     await sign_in(client, tom)
@@ -121,7 +109,7 @@ async def test_a_link_made_in_error_can_be_removed(client):
 
 
 async def test_the_circle_tab_takes_the_same_queries_for_one_link_or_many(client):
-    priya, aroha, sam, tom, mia, leo = await leo_and_tom()
+    priya, aroha, sam, tom, mia, leo = await support.thompson_siblings()
     await link(client, priya, mia, leo, "sibling")
     with support.count_queries() as one:
         assert (await client.get(f"/clients/{mia.id}/circle")).status_code == 200

@@ -228,7 +228,20 @@ async def test_invite_admin_on_the_command_line(db):
     assert done.returncode == 0, done.stderr
     assert "/invitations/" in done.stdout
     invitation = await Invitation.get(email="ada.admin@brimbank.example")
-    assert invitation.role == "admin" and invitation.invited_by_id is None
+    assert invitation.role == "state_admin" and invitation.invited_by_id is None
     assert await Outbox.exists(recipient="ada.admin@brimbank.example")
     refused = await asyncio.to_thread(run, "someone@unknown.example")
     assert refused.returncode == 1 and "No organisation owns" in refused.stderr
+
+
+async def test_a_state_administrator_sees_and_withdraws_everyones_invitations(client):
+    priya = await support.practitioner()
+    ada = await support.practitioner("Ada Admin", "ada@brimbank.example", role="state_admin")
+    await sign_in(client, priya)
+    await post(client, "/invitations", email=NINA)
+    invitation = await Invitation.get(email=NINA)
+    await sign_in(client, ada)
+    page = (await client.get("/invitations")).text
+    assert NINA in page and "sent by everyone" in page and "Invited by Priya Nair" in page
+    await post(client, f"/invitations/{invitation.id}/revoke")
+    assert (await Invitation.get(id=invitation.id)).revoked_at is not None
