@@ -34,6 +34,9 @@ class Attention(Model):
     text = fields.CharField(max_length=MAX_LENGTH)
     #: One of CATEGORIES, or empty.
     category = fields.CharField(max_length=20, default="")
+    #: Whether the team sees who raised it.
+    #: (Anyone may raise one unnamed and a discreet member's always is: see web/access.py.)
+    named = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     resolved_at = fields.DatetimeField(null=True)
     resolved_by: fields.ForeignKeyNullableRelation[Practitioner] = fields.ForeignKeyField(

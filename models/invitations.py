@@ -9,6 +9,7 @@ from tortoise.models import Model
 
 if TYPE_CHECKING:
     from models.clients import Client
+    from models.organisations import Organisation
     from models.practitioners import Practitioner
 
 VALID_DAYS = 14
@@ -26,6 +27,12 @@ class Invitation(Model):
     #: When set, accepting the invitation lands the new practitioner on this client's team.
     client: fields.ForeignKeyNullableRelation[Client] = fields.ForeignKeyField(
         "models.Client", related_name="invitations", null=True, on_delete=fields.SET_NULL
+    )
+    #: The organisation the inviter named: the invitee's, unless their email's domain belongs
+    #: to one (an inviter names their own; a state administrator may name any).
+    organisation_id: int | None
+    organisation: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="invitations", null=True, on_delete=fields.SET_NULL
     )
     #: Administrator invitations (`python -m web invite-admin`) grant this role on signup.
     role = fields.CharField(max_length=20, default="practitioner")

@@ -28,9 +28,20 @@ class Practitioner(Model):
     name = fields.CharField(max_length=120)
     job_title = fields.CharField(max_length=120, default="")
     organisation_id: int
+    organisation_vouched_by_id: int | None
     organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
         "models.Organisation", related_name="practitioners", on_delete=fields.RESTRICT
     )
+    #: Who vouched for the organisation, when it came only from their invitation (the email's
+    #: domain is nobody's). Practitioners are deactivated, never deleted: RESTRICT keeps a
+    #: voucher from vanishing and leaving the organisation looking confirmed.
+    organisation_vouched_by: fields.ForeignKeyNullableRelation[Practitioner] = (
+        fields.ForeignKeyField(
+            "models.Practitioner", related_name="vouched_for", null=True, on_delete=fields.RESTRICT
+        )
+    )
+    #: When an administrator confirmed a vouched-for organisation.
+    organisation_confirmed_at = fields.DatetimeField(null=True)
     phone = fields.CharField(max_length=40, default="")
     mobile = fields.CharField(max_length=40, default="")
     #: One of ROLES.
@@ -70,6 +81,18 @@ class Practitioner(Model):
     @property
     def is_admin(self) -> bool:
         return self.role in ("local_admin", "state_admin")
+
+    @property
+    def signed_up(self) -> bool:
+        """True once the signup questions are answered (see web/signup.py)."""
+        return self.signup_step >= SIGNUP_ANSWERED
+
+    @property
+    def organisation_vouched_only(self) -> bool:
+        """True while the organisation rests only on an inviter's word: no email domain proves
+        it and no administrator has confirmed it yet."""
+        vouched = self.organisation_vouched_by_id is not None
+        return vouched and self.organisation_confirmed_at is None
 
 
 class PractitionerArea(Model):

@@ -39,6 +39,9 @@ class Membership(Model):
     last_contact_on = fields.DateField(null=True)
     #: Discreet members see the team but appear nowhere to anyone else.
     discreet = fields.BooleanField(default=False)
+    #: Since when the team has seen this member, null while discreet.
+    #: (The team's view starts here: nothing from before is attributed to them.)
+    visible_since = fields.DatetimeField(null=True)
     #: Last time the practitioner confirmed they are still involved (check-ins).
     last_confirmed_at = fields.DatetimeField()
     #: When the latest check-in request was sent, so it is sent once per cycle.
@@ -57,3 +60,31 @@ class Membership(Model):
     @property
     def current(self) -> bool:
         return self.ended_at is None
+
+
+class JoinCode(Model):
+    """A join code a member shows as a QR code, stored only as its token's SHA-256.
+
+    The link holds nothing but a random token, so it says nothing about the client or about
+    who showed it, and it is worthless once expired (10 minutes).
+    """
+
+    id = fields.IntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    client_id: int
+    created_by_id: int
+    client: fields.ForeignKeyRelation[Client] = fields.ForeignKeyField(
+        "models.Client", related_name="join_codes", on_delete=fields.CASCADE
+    )
+    #: The member who showed it (never shown to anyone: they may be discreet).
+    created_by: fields.ForeignKeyRelation[Practitioner] = fields.ForeignKeyField(
+        "models.Practitioner", related_name="join_codes", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "join_code"
+
+    def __str__(self) -> str:
+        return f"join code {self.id}"

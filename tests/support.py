@@ -22,6 +22,7 @@ from models.clients import Client
 from models.organisations import Organisation, OrganisationDomain
 from models.practitioners import Practitioner
 from models.teams import Membership
+from web import clock
 
 
 def free_port() -> int:
@@ -190,13 +191,16 @@ async def client(given: str = "Mia", family: str = "Thompson", **fields: Any) ->
 
 
 async def member(client: Client, practitioner: Practitioner, **fields: Any) -> Membership:
-    moment = datetime.now(UTC)
+    moment = clock.now()
+    started = fields.pop("started_at", moment)
+    discreet = fields.get("discreet", False)
     return await Membership.create(
         client=client,
         practitioner=practitioner,
         role=fields.pop("role", practitioner.job_title),
-        started_at=fields.pop("started_at", moment),
+        started_at=started,
         last_confirmed_at=moment,
+        visible_since=fields.pop("visible_since", None if discreet else started),
         **fields,
     )
 
@@ -225,7 +229,7 @@ async def thompson_team() -> tuple[Practitioner, Practitioner, Practitioner, Cli
     )
     mia = await client(other_names="Mimi")
     long_ago = datetime.now(UTC) - timedelta(days=400)
-    await member(mia, priya, started_at=long_ago, last_contact_on=date.today() - timedelta(days=3))
+    await member(mia, priya, started_at=long_ago, last_contact_on=clock.today() - timedelta(days=3))
     await member(mia, aroha)
     await member(mia, sam, discreet=True)
     return priya, aroha, sam, mia

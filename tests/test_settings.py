@@ -76,3 +76,23 @@ def test_every_setting_is_documented_in_the_readme_and_env_example():
     for name in sorted(names):
         assert f"`{name}`" in readme, f"{name} is not documented in README.md"
         assert f"{name}=" in example, f"{name} is missing from .env.example"
+
+
+def test_forwarded_headers_are_trusted_from_the_local_proxy_unless_told():
+    assert load({}).forwarded_allow_ips == "127.0.0.1"
+    chosen = load({"FORWARDED_ALLOW_IPS": "10.0.0.0/8, 192.0.2.7"})
+    assert chosen.forwarded_allow_ips == "10.0.0.0/8, 192.0.2.7"
+    with pytest.raises(SettingsError, match="FORWARDED_ALLOW_IPS"):
+        load({"FORWARDED_ALLOW_IPS": "10.0.0.300"})
+
+
+def test_serve_passes_the_trusted_proxies_to_uvicorn(monkeypatch):
+    from web import commands
+
+    passed: dict[str, object] = {}
+    monkeypatch.setattr(commands.uvicorn, "run", lambda app, **options: passed.update(options))
+    monkeypatch.setattr(commands.logging.getLogger("uvicorn.access"), "filters", [])
+    commands.serve(load({"FORWARDED_ALLOW_IPS": "10.1.2.3"}), "0.0.0.0", 8000)
+    assert passed["proxy_headers"] is True and passed["forwarded_allow_ips"] == "10.1.2.3"
+    commands.serve(load({"FORWARDED_ALLOW_IPS": ""}), "0.0.0.0", 8000)
+    assert passed["proxy_headers"] is False

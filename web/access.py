@@ -4,6 +4,8 @@
 - A discreet member is visible to nobody but themself.
 - The phone book lists active practitioners who have finished signing up, never their clients.
 - Invitations are seen and managed by whoever sent them, and by state administrators.
+- A non-member sees a client's name, age and area only through a reference minted when that
+  client was shown to them (a search result, a circle card, a join code, an invitation).
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlencode
 
+from itsdangerous import BadSignature, TimestampSigner
 from tortoise.expressions import Q
 from tortoise.functions import Count
 
@@ -20,6 +24,8 @@ from models.attentions import Attention
 from models.clients import Client
 from models.practitioners import SIGNUP_ANSWERED, Practitioner, PractitionerArea
 from models.teams import Membership
+from web import clock
+from web.vouching import load_vouchers
 
 
 def current() -> Q:
@@ -38,12 +44,15 @@ async def is_member(practitioner: Practitioner, client_id: int) -> bool:
 
 
 async def visible_team(viewer: Practitioner, client_id: int) -> list[Membership]:
-    """The team as `viewer` sees it, practitioners and organisations loaded (one query)."""
-    return (
+    """The team as `viewer` sees it, practitioners and organisations loaded (one query; two
+    when someone's organisation is vouched for only by an invitation)."""
+    team = (
         await Membership.filter(visible_to(viewer), client_id=client_id)
         .select_related("practitioner__organisation")
         .order_by("started_at", "id")
     )
+    await load_vouchers(m.practitioner for m in team)
+    return team
 
 
 @dataclass(frozen=True)
@@ -171,18 +180,53 @@ LEFT_BECAUSE = {
 }
 
 
+#: How the team sees whoever did something it may not attribute.
+UNNAMED = "A team member"
+
+
+def attention_raiser(viewer: Practitioner, attention: Attention, visible_ids: set[int]) -> str:
+    """Who `viewer` sees raised an attention. A name shows only where the raiser let it show
+    and is visibly on the team; a discreet member's attention is always unnamed, and anyone
+    may raise one unnamed, so "A team member" never proves that someone discreet is there."""
+    raiser = attention.raised_by
+    if raiser is not None and attention.raised_by_id == viewer.id:
+        if attention.named:
+            return raiser.name
+        return f"{raiser.name} (shown to the team as “{UNNAMED}”)"
+    if raiser is not None and attention.named and attention.raised_by_id in visible_ids:
+        return raiser.name
+    return UNNAMED
+
+
+def attention_counts_shown(viewer: Practitioner, attention: Attention) -> bool:
+    """Whether `viewer` sees "seen by N of M" on an attention: not on an unnamed one but
+    their own, since its raiser's own view counts only when the raiser is visible."""
+    return attention.named or attention.raised_by_id == viewer.id
+
+
+def joined_at(viewer: Practitioner, membership: Membership) -> datetime:
+    """When `viewer` sees this member join: the team's view starts when they became visible
+    (their discreet time before that is never shown); a practitioner sees their own start."""
+    if membership.practitioner_id == viewer.id or membership.visible_since is None:
+        return membership.started_at
+    return membership.visible_since
+
+
 def history_events(
     viewer: Practitioner, memberships: list[Membership], attentions: list[Attention]
 ) -> list[Event]:
     """The team's history as `viewer` may see it, newest first. Someone discreet is never
-    named: their attentions read "A team member"."""
-    seen = {m.practitioner_id: m.practitioner.name for m in memberships}
+    named, and resolutions never name anyone (so a discreet member's read like anyone's)."""
+    visible_ids = {m.practitioner_id for m in memberships}
     events: list[Event] = []
     for m in memberships:
         organisation = m.practitioner.organisation.name
         events.append(
             Event(
-                m.started_at, "joined", m.practitioner.name, f"joined as {m.role}, {organisation}"
+                joined_at(viewer, m),
+                "joined",
+                m.practitioner.name,
+                f"joined as {m.role}, {organisation}",
             )
         )
         if m.ended_at:
@@ -195,11 +239,10 @@ def history_events(
                 )
             )
     for a in attentions:
-        raiser = seen.get(a.raised_by_id or 0, "A team member")  # type: ignore[attr-defined]
+        raiser = attention_raiser(viewer, a, visible_ids)
         events.append(Event(a.created_at, "attention", raiser, f"raised an attention: {a.text}"))
         if a.resolved_at:
-            resolver = seen.get(a.resolved_by_id or 0, "A team member")  # type: ignore[attr-defined]
-            events.append(Event(a.resolved_at, "resolved", resolver, "resolved an attention"))
+            events.append(Event(a.resolved_at, "resolved", UNNAMED, "resolved an attention"))
     return sorted(events, key=lambda e: e.at, reverse=True)
 
 
@@ -219,3 +262,42 @@ def invitations_managed_by(practitioner: Practitioner) -> Q:
     if manages_every_invitation(practitioner):
         return sent
     return sent & Q(invited_by_id=practitioner.id)
+
+
+# -- references to a client that was shown ----------------------------------------------------
+
+#: How long a "Join team" link stays good after the client was shown.
+REFERENCE_HOURS = 2
+
+
+class _ClockSigner(TimestampSigner):
+    """Timestamps from the app's clock, so tests can move it."""
+
+    def get_timestamp(self) -> int:
+        return int(clock.now().timestamp())
+
+
+def _signer(secret_key: str, practitioner_id: int, client_id: int) -> TimestampSigner:
+    # The ids are in the salt, not the payload: the reference says nothing, it only proves.
+    salt = f"patchwork-client-reference:{practitioner_id}:{client_id}"
+    return _ClockSigner(secret_key, salt=salt)
+
+
+def client_reference(secret_key: str, practitioner_id: int, client_id: int) -> str:
+    """Proof that `practitioner_id` was shown `client_id` just now (valid REFERENCE_HOURS)."""
+    return _signer(secret_key, practitioner_id, client_id).sign("shown").decode()
+
+
+def reference_is_valid(secret_key: str, ref: str, practitioner_id: int, client_id: int) -> bool:
+    """True for an unexpired reference minted for this practitioner and this client."""
+    try:
+        _signer(secret_key, practitioner_id, client_id).unsign(ref, max_age=REFERENCE_HOURS * 3600)
+    except (BadSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+def join_url(secret_key: str, practitioner_id: int, client_id: int) -> str:
+    """The "Join team" link for a client shown to `practitioner_id`."""
+    ref = client_reference(secret_key, practitioner_id, client_id)
+    return f"/clients/{client_id}/join?" + urlencode({"ref": ref})

@@ -112,10 +112,15 @@ async def tell_team(
     kind: str,
     url: str,
     *,
+    named: bool = True,
     already_told: Iterable[int] = (),
 ) -> set[int]:
     """Alert every current member of a client's team but the actor and `already_told`
-    (discreet members too: they get alerts, they just are not seen). Returns who was told."""
+    (discreet members too: they get alerts, they just are not seen). Returns who was told.
+
+    With `named=False` the notification does not record who acted, so nobody can be shown
+    it: for things the team never sees attributed (circle links, resolutions, unnamed
+    attentions), whoever did them, so a discreet member's action reads like anyone's."""
     members = (
         await Membership.filter(access.current(), client_id=client_id)
         .exclude(practitioner_id__in=[actor.id, *already_told])
@@ -126,7 +131,7 @@ async def tell_team(
         [m.practitioner for m in members],
         kind,
         client_id=client_id,
-        actor_id=actor.id,
+        actor_id=actor.id if named else None,
         url=url,
     )
     return {m.practitioner_id for m in members}  # type: ignore[attr-defined]

@@ -15,10 +15,12 @@ from web import (
     checkins,
     circles,
     clients,
+    clock,
     db,
     errors,
     guide,
     invitations,
+    join_codes,
     meetings,
     membership,
     notifications,
@@ -34,20 +36,26 @@ from web import (
     worker,
 )
 from web.auth import AuthMiddleware
+from web.inputs import InputGuard
 from web.security import SecurityMiddleware
 from web.settings import Settings, load
 
 
 class Patchwork(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
-        # Outermost, so security headers reach even the 500 page.
+        # Outermost, so security headers reach even the 500 page. It refuses an oversized
+        # body (413) before its CSRF check; inside it, the input guard refuses (400) what the
+        # database cannot store, before any route reads it.
         return SecurityMiddleware(
-            super().build_middleware_stack(), self.state.settings, refuse=errors.csrf_refused
+            InputGuard(super().build_middleware_stack()),
+            self.state.settings,
+            refuse=errors.csrf_refused,
         )
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load()
+    clock.set_time_zone(settings.time_zone)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -71,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *clients.routes,
             *membership.routes,
             *teams.routes,
+            *join_codes.routes,
             *attentions.routes,
             *circles.routes,
             *checkins.routes,

@@ -16,11 +16,11 @@ from starlette.routing import Route
 from tortoise.transactions import in_transaction
 
 from models.attentions import CATEGORIES, MAX_LENGTH, Attention, AttentionSeen
-from web import audit
+from web import access, audit
 from web.alerts import tell_team
 from web.auth import me, now, signed_in
 from web.render import page_or_block
-from web.teams import team_or_refusal
+from web.teams import mine, team_or_refusal
 
 CATEGORY_LABELS = {"concern": "Concern", "information": "Information", "meeting": "Meeting needed"}
 
@@ -56,10 +56,10 @@ async def attentions_page(
             seen[row.attention_id].add(row.practitioner_id)
             if row.acknowledged_at:
                 acknowledged[row.attention_id].add(row.practitioner_id)
-    raiser = {
-        a.id: a.raised_by.name if a.raised_by and a.raised_by_id in visible_ids else "A team member"
-        for a in attentions
-    }
+    raiser = {a.id: access.attention_raiser(practitioner, a, visible_ids) for a in attentions}
+    # Who has seen an unnamed attention would tell whether its raiser is someone visible (their
+    # own view counts) or discreet (it never does): only its raiser sees those counts.
+    counted = {a.id for a in attentions if access.attention_counts_shown(practitioner, a)}
     return page_or_block(
         request,
         "teams/attentions.html",
@@ -72,10 +72,12 @@ async def attentions_page(
             "seen": seen,
             "acknowledged": acknowledged,
             "raiser": raiser,
+            "counted": counted,
             "categories": CATEGORY_LABELS,
             "max_length": MAX_LENGTH,
-            "form": form or {"text": "", "category": ""},
+            "form": form or {"text": "", "category": "", "unnamed": ""},
             "errors": errors or {},
+            "discreet": mine(request, team).discreet,
         },
         status_code=status_code,
     )
@@ -93,9 +95,13 @@ async def raise_attention(request: Request) -> Response:
     found = await team_or_refusal(request)
     if isinstance(found, Response):
         return found
-    client, _team = found
+    client, team = found
     raw = await request.form()
-    form = {"text": str(raw.get("text", "")).strip(), "category": str(raw.get("category", ""))}
+    form = {
+        "text": str(raw.get("text", "")).strip(),
+        "category": str(raw.get("category", "")),
+        "unnamed": "yes" if raw.get("unnamed") == "yes" else "",
+    }
     errors = {}
     if not form["text"]:
         errors["text"] = "Say briefly what the team should talk about"
@@ -112,6 +118,8 @@ async def raise_attention(request: Request) -> Response:
             raised_by=practitioner,
             text=form["text"],
             category=form["category"],
+            # Someone discreet is never named, whatever the form says.
+            named=not (form["unnamed"] or mine(request, team).discreet),
         )
         await AttentionSeen.create(
             attention=attention, practitioner=practitioner, acknowledged_at=now()
@@ -129,6 +137,7 @@ async def raise_attention(request: Request) -> Response:
             practitioner,
             "attention_raised",
             f"/clients/{client.id}/attentions",
+            named=attention.named,
         )
     return RedirectResponse(f"/clients/{client.id}/attentions", status_code=303)
 
@@ -181,6 +190,7 @@ async def resolve(request: Request) -> Response:
                 me(request),
                 "attention_resolved",
                 f"/clients/{client.id}/attentions",
+                named=False,
             )
     return RedirectResponse(f"/clients/{client.id}/attentions", status_code=303)
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+import unicodedata
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
@@ -24,16 +25,13 @@ from tortoise.transactions import in_transaction
 
 from models.auth import Session
 from models.practitioners import Practitioner
+from web.clock import now
 from web.security import cookie_header
 from web.settings import Settings
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 #: Refresh last_seen_at at most this often: one write per few minutes, not per request.
 TOUCH_EVERY = timedelta(minutes=5)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def token_hash(token: str) -> str:
@@ -126,13 +124,32 @@ def public(endpoint: Endpoint) -> Endpoint:
     return endpoint
 
 
-def signed_in(endpoint: Endpoint) -> Endpoint:
-    """Only for a signed-in, active practitioner: pages redirect to sign-in, the rest get 401."""
+def signing_up(endpoint: Endpoint) -> Endpoint:
+    """For the few routes signup itself needs (its questions, creating a passkey, alerts):
+    any signed-in, active practitioner, finished signing up or not."""
 
     @functools.wraps(endpoint)
     async def guarded(request: Request) -> Response:
         if request.state.practitioner is None:
             return refuse_anonymous(request)
+        return await endpoint(request)
+
+    guarded.during_signup = True  # type: ignore[attr-defined]
+    return guarded
+
+
+def signed_in(endpoint: Endpoint) -> Endpoint:
+    """Only for a signed-in, active practitioner who has finished signing up: pages redirect
+    to sign-in (or back to signup), the rest get 401 (or 403). A route is closed to
+    unfinished signups unless it says `signing_up` instead, so a new route is by default."""
+
+    @functools.wraps(endpoint)
+    async def guarded(request: Request) -> Response:
+        practitioner: Practitioner | None = request.state.practitioner
+        if practitioner is None:
+            return refuse_anonymous(request)
+        if not practitioner.signed_up:
+            return refuse_unfinished(request, practitioner)
         return await endpoint(request)
 
     return guarded
@@ -157,16 +174,36 @@ def requires_role(*roles: str) -> Callable[[Endpoint], Endpoint]:
     return decorate
 
 
-def refuse_anonymous(request: Request) -> Response:
-    wants_page = (
+def wants_page(request: Request) -> bool:
+    """A plain page load (which a redirect suits), not a form post, fragment or JSON call."""
+    return (
         request.method == "GET"
         and "hx-request" not in request.headers
         and "application/json" not in request.headers.get("accept", "")
     )
-    if wants_page:
+
+
+def refuse_anonymous(request: Request) -> Response:
+    if wants_page(request):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
     raise HTTPException(401, "Please sign in again.")
+
+
+def resume_path(practitioner: Practitioner) -> str | None:
+    """Where an unfinished signup continues, or None once the questions are answered."""
+    if practitioner.signed_up:
+        return None
+    return f"/signup/{practitioner.signup_step + 1}"
+
+
+def refuse_unfinished(request: Request, practitioner: Practitioner) -> Response:
+    """Someone still signing up (no name yet, perhaps) may not search, join or look anyone up."""
+    if wants_page(request):
+        return RedirectResponse(resume_path(practitioner) or "/", status_code=303)
+    raise HTTPException(
+        403, "Finish signing up first: answer the last few questions, then you can carry on."
+    )
 
 
 def me(request: Request) -> Practitioner:
@@ -175,8 +212,45 @@ def me(request: Request) -> Practitioner:
     return practitioner
 
 
-def safe_next(path: Any) -> str:
-    """Only a local path may follow sign-in: no open redirects."""
-    if isinstance(path, str) and path.startswith("/") and not path.startswith(("//", "/\\")):
-        return path
-    return "/"
+#: A longer target is refused rather than stored (SignInToken.next_path is 300 characters).
+MAX_NEXT = 300
+#: Percent-decoding layers undone before a target is judged; more than this is refused.
+MAX_DECODINGS = 4
+
+
+def safe_next(target: Any) -> str:
+    """Where to go after signing in: a same-origin path, or "/". Every flow calls this."""
+    # Browsers drop tabs and newlines from a URL and read "\\" as "/", and a target is
+    # decoded again on its way (query string, form field, stored link), so "/%09/evil.example"
+    # or "/\\evil.example" would reach another site.
+    # So the target is judged fully decoded: no control, whitespace or backslash anywhere,
+    # no scheme or host, and exactly one "/" first.
+    if not isinstance(target, str) or not 0 < len(target) <= MAX_NEXT:
+        return "/"
+    decoded = target
+    for _ in range(MAX_DECODINGS):
+        once = unquote(decoded)
+        if once == decoded:
+            break
+        decoded = once
+    else:
+        return "/"
+    if any(_unsafe_character(c) for c in decoded):
+        return "/"
+    if not (_one_local_path(target) and _one_local_path(decoded)):
+        return "/"
+    return target
+
+
+def _unsafe_character(c: str) -> bool:
+    return c == "\\" or c.isspace() or unicodedata.category(c)[0] in "CZ"
+
+
+def _one_local_path(text: str) -> bool:
+    if not text.startswith("/") or text.startswith("//"):
+        return False
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # e.g. a host that NFKC-normalises to something else
+        return False
+    return not (parts.scheme or parts.netloc)

@@ -25,8 +25,10 @@ from models.teams import Membership
 from web import access, audit
 from web.alerts import tell_team
 from web.auth import me, signed_in
+from web.inputs import MAX_ID, form_int
 from web.render import page_or_block
-from web.teams import team_or_refusal
+from web.teams import mine, team_or_refusal
+from web.vouching import load_vouchers
 
 RELATIONSHIP_LABELS = {
     "parent": "Parent",
@@ -76,6 +78,7 @@ async def circle_of(viewer: Practitioner, client_id: int) -> list[CircleMember]:
             .order_by("started_at", "id")
         ):
             teams[membership.client_id].append(membership)  # type: ignore[attr-defined]
+        await load_vouchers(m.practitioner for team in teams.values() for m in team)
     return [
         CircleMember(
             link=link,
@@ -166,6 +169,7 @@ async def circle_page(
             "form": form or {"other": "", "relationship": ""},
             "errors": errors or {},
             "notice": request.query_params.get("done", ""),
+            "discreet": mine(request, team).discreet,
         },
         status_code=status_code,
     )
@@ -190,7 +194,7 @@ async def add_link(request: Request) -> Response:
         "relationship": str(raw.get("relationship", "")),
     }
     errors = {}
-    other_id = int(form["other"]) if form["other"].isdigit() else 0
+    other_id = form_int(form["other"], low=1, high=MAX_ID) or 0
     if not other_id or other_id == client.id or not await access.is_member(viewer, other_id):
         errors["other"] = (
             "Choose one of your own clients: you can only link clients whose team you are on"
@@ -255,6 +259,7 @@ async def tell_both_teams(
             actor,
             kind,
             f"/clients/{client_id}/circle",
+            named=False,
             already_told=told,
         )
 

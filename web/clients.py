@@ -14,10 +14,11 @@ from starlette.routing import Route
 
 from models.areas import Area
 from models.clients import LEGAL_BASES, Client
-from web import access, audit, ratelimit
+from web import access, audit, clock, ratelimit
 from web.auth import me, signed_in
-from web.errors import too_many_requests
+from web.errors import too_many_searches
 from web.guide import TOUR, tour_step
+from web.inputs import MAX_ID, form_int
 from web.membership import NewClient, add_client
 from web.passkeys import should_offer_passkey
 from web.render import page_or_block
@@ -53,20 +54,20 @@ def parse_born(text: str) -> tuple[date | None, int | None, str]:
     text = text.strip()
     if not text:
         return None, None, ""
-    if re.fullmatch(r"\d{4}", text):
+    if re.fullmatch(r"[0-9]{4}", text):
         year = int(text)
-        if 1900 <= year <= date.today().year:
+        if 1900 <= year <= clock.today().year:
             return None, year, ""
         return None, None, "Enter a year of birth between 1900 and this year"
     try:
         if "/" in text:
-            day, month, year = (int(p) for p in text.split("/"))
+            day, month, year = (form_int(p, low=1, high=9999) or 0 for p in text.split("/"))
             born = date(year, month, day)
         else:
             born = date.fromisoformat(text)
     except ValueError:
         return None, None, "Enter a date of birth like 2/8/2019, or just the year"
-    if not date(1900, 1, 1) <= born <= date.today():
+    if not date(1900, 1, 1) <= born <= clock.today():
         return None, None, "Enter a date of birth in the past"
     return born, None, ""
 
@@ -107,16 +108,13 @@ async def find(request: Request) -> Response:
             block="results",
             status_code=422 if errors else 200,
         )
-    if scope not in SCOPES[1:]:
-        settings = request.app.state.settings
-        if not await ratelimit.hit(f"search:{practitioner.id}", settings.search_rate_per_hour):
-            await audit.record(request, "client.search_refused", terms=text, born=born_text)
-            return too_many_requests(
-                request,
-                f"You have searched for clients {settings.search_rate_per_hour} times in the "
-                "last hour, the most Patchwork allows. This stops anyone browsing for people. "
-                "Try again later, or call a colleague.",
-            )
+    # Every request counts, whichever group it asks for; one query's groups count once.
+    limit = request.app.state.settings.search_rate_per_hour
+    if not await ratelimit.search(practitioner.id, f"query:{query.normalised}", limit):
+        await audit.record(
+            request, "client.search_refused", terms=text, born=born_text, scope=scope or "local"
+        )
+        return too_many_searches(request, limit)
     wanted = [scope] if scope in SCOPES[1:] else ["local", *sorted(values["expanded"])]
     for name in wanted:
         values["groups"][name] = await search_group(request, query, scopes, name, text, born_text)
@@ -233,7 +231,7 @@ def validate_client(
             errors["birth_year"] = problem or "Enter the year of birth"
     elif value["birth"] != "unknown":
         errors["birth"] = "Choose how much of the date of birth you know"
-    area_id = int(value["area_id"]) if value["area_id"].isdigit() else 0
+    area_id = form_int(value["area_id"], low=1, high=MAX_ID) or 0
     if area_id not in council_ids:
         errors["area_id"] = "Choose the client's council area"
     if value["sharing_basis"] not in ("consent", "legal"):
@@ -286,7 +284,18 @@ async def create_client(request: Request) -> Response:
             status_code=422,
         )
     if form.get("confirmed") != "yes":
+        # Duplicates are clients from anywhere: offering them counts and is audited as a search.
+        limit = request.app.state.settings.search_rate_per_hour
+        named = f"{new.given_name} {new.family_name}"
+        asked = Query(tuple(query_tokens(named)), new.birth_date, new.birth_year).normalised
+        if not await ratelimit.search(me(request).id, f"duplicates:{asked}", limit):
+            await audit.record(request, "client.search_refused", terms=named, scope="duplicates")
+            return too_many_searches(request, limit)
         duplicates = await likely_duplicates(request, new)
+        born, results = str(new.birth_date or new.birth_year or ""), len(duplicates)
+        await audit.record(
+            request, "client.searched", terms=named, born=born, scope="duplicates", results=results
+        )
         if duplicates:
             return page_or_block(
                 request, "clients/new.html", await client_form_values(request, raw, {}, duplicates)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -16,21 +15,17 @@ from tortoise.transactions import in_transaction
 from models.practitioners import Practitioner
 from web import db, demo
 from web import worker as delivery
+from web.errors import loggable_path
 from web.settings import Settings
-
-#: An invitation's token is in its path: the log keeps only that it was one.
-INVITATION_TOKEN = re.compile(r"^/invitations/(?!\d+(?:/|$))[^/?]+")
 
 
 class RedactAccessLog(logging.Filter):
-    """Access logs keep paths without secrets: query strings may hold search terms or
-    sign-in tokens, and an invitation link's path holds its token."""
+    """Access logs keep paths without secrets (`errors.loggable_path`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and len(record.args) >= 3:
             args = list(record.args)
-            path = str(args[2]).split("?", 1)[0]
-            args[2] = INVITATION_TOKEN.sub("/invitations/[token]", path)
+            args[2] = loggable_path(str(args[2]))
             record.args = tuple(args)
         return True
 
@@ -43,8 +38,9 @@ def serve(settings: Settings, host: str, port: int) -> None:
         create_app(settings),
         host=host,
         port=port,
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        # X-Forwarded-For names the client (audit, per-IP limits): believe only our proxies.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         log_config=None,
     )
 

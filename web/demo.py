@@ -280,6 +280,7 @@ class _ClientBuilder:
                 # Confirmed within the current cycle: a fresh demo asks for no check-ins
                 # and shows no lapses, so its first minutes are not a flood of emails.
                 self.today - timedelta(days=min(days_ago, self.rng.randint(0, 80))),
+                None if practitioner.organisation.sensitive else started,
             ]
         )
         self.next_membership += 1
@@ -298,6 +299,7 @@ class _ClientBuilder:
                 created,
                 created + timedelta(days=2) if resolved else None,
                 raiser.id if resolved else None,
+                not raiser.organisation.sensitive,  # someone discreet is never named
             ]
         )
 
@@ -446,6 +448,7 @@ MEMBERSHIP_COLUMNS = (
     "last_contact_on",
     "discreet",
     "last_confirmed_at",
+    "visible_since",
 )
 POSTING_COLUMNS = ("id", "word_id", "area_id", "client_id")
 ATTENTION_COLUMNS = (
@@ -457,6 +460,7 @@ ATTENTION_COLUMNS = (
     "created_at",
     "resolved_at",
     "resolved_by_id",
+    "named",
 )
 LINK_COLUMNS = ("id", "client_a_id", "client_b_id", "relationship", "created_by_id", "created_at")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 
 from starlette.exceptions import HTTPException
@@ -60,14 +61,39 @@ def too_many_requests(request: Request, message: str) -> Response:
     return error_page(request, 429, message, headers={"Retry-After": "3600"})
 
 
+def too_many_searches(request: Request, limit: int) -> Response:
+    """The hourly search limit, reached by searching or by opening clients' join pages."""
+    return too_many_requests(
+        request,
+        f"You have searched for clients {limit} times in the last hour, the most Patchwork "
+        "allows. This stops anyone browsing for people. Try again later, or call a colleague.",
+    )
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     detail = exc.detail if exc.detail != _default_phrase(exc.status_code) else ""
     return error_page(request, exc.status_code, detail, headers=dict(exc.headers or {}))
 
 
+#: An invitation's token is in its path: a log keeps only that it was one.
+INVITATION_TOKEN = re.compile(r"^/invitations/(?!\d+(?:/|$))[^/?]+")
+#: So is a join code's: kept, it would be a way in for ten minutes.
+JOIN_TOKEN = re.compile(r"^/join/[^/?]+")
+
+
+def loggable_path(path: str) -> str:
+    """A path as logs may keep it: no query string (search terms, sign-in tokens) and no
+    token in an invitation's or a join code's path. Every log that names a path uses it."""
+    path = path.split("?", 1)[0]
+    path = INVITATION_TOKEN.sub("/invitations/[token]", path)
+    return JOIN_TOKEN.sub("/join/[token]", path)
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.exception(
+        "unhandled error on %s %s", request.method, loggable_path(request.url.path), exc_info=exc
+    )
     return error_page(request, 500)
 
 

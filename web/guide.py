@@ -16,6 +16,7 @@ from starlette.routing import Route
 from models.practitioners import Practitioner
 from web import audit
 from web.auth import me, safe_next, signed_in
+from web.inputs import MAX_ID, form_int
 from web.render import env, page_or_block
 
 #: The help banner of each main page: how the page helps, at a glance.
@@ -85,7 +86,7 @@ def tour_step(request: Request, practitioner: Practitioner) -> int:
     if practitioner.walkthrough_done:
         return 0
     asked = request.query_params.get("tour", "1")
-    number = int(asked) if asked.isdigit() else 1
+    number = form_int(asked, low=1, high=MAX_ID) or 1
     return min(max(number, 1), len(TOUR))
 
 

@@ -14,15 +14,14 @@ from tortoise.transactions import in_transaction
 
 from models.invitations import VALID_DAYS, Invitation
 from models.practitioners import Practitioner
-from models.teams import Membership
-from web import access, audit
+from web import access, audit, vouching
 from web.alerts import alert
 from web.auth import me, now, signed_in
 from web.render import page_or_block
 from web.settings import Settings
 from web.signin import EMAIL_SHAPE, normalise_email
 from web.signup import send_invitation
-from web.teams import team_or_refusal
+from web.teams import mine, team_or_refusal
 
 
 @signed_in
@@ -31,9 +30,17 @@ async def invite_form(request: Request) -> Response:
     found = await team_or_refusal(request)
     if isinstance(found, Response):
         return found
-    client, _team = found
+    client, team = found
     return page_or_block(
-        request, "teams/invite.html", {"client": client, "email": "", "errors": {}, "tab": "team"}
+        request,
+        "teams/invite.html",
+        {
+            "client": client,
+            "email": "",
+            "errors": {},
+            "tab": "team",
+            "discreet": mine(request, team).discreet,
+        },
     )
 
 
@@ -43,7 +50,7 @@ async def invite(request: Request) -> Response:
     found = await team_or_refusal(request)
     if isinstance(found, Response):
         return found
-    client, _team = found
+    client, team = found
     settings: Settings = request.app.state.settings
     email = normalise_email(str((await request.form()).get("email", "")))
     colleague = await Practitioner.get_or_none(email=email)
@@ -52,18 +59,20 @@ async def invite(request: Request) -> Response:
         problem = "Enter your colleague's work email address"
     elif colleague is not None and not colleague.active:
         problem = "That colleague's account is deactivated"
-    elif (
-        colleague is not None
-        and await Membership.filter(
-            access.current(), client_id=client.id, practitioner_id=colleague.id
-        ).exists()
-    ):
+    elif colleague is not None and any(m.practitioner_id == colleague.id for m in team):
+        # Only someone the inviter can see: a discreet member is invited like anyone else.
         problem = "That colleague is already on this team"
     if problem:
         return page_or_block(
             request,
             "teams/invite.html",
-            {"client": client, "email": email, "errors": {"email": problem}, "tab": "team"},
+            {
+                "client": client,
+                "email": email,
+                "errors": {"email": problem},
+                "tab": "team",
+                "discreet": mine(request, team).discreet,
+            },
             status_code=422,
         )
     async with in_transaction():
@@ -73,8 +82,9 @@ async def invite(request: Request) -> Response:
                 [colleague],
                 "invited_to_team",
                 client_id=client.id,
-                actor_id=me(request).id,
-                url=f"/clients/{client.id}/join",
+                actor_id=None,  # the invitation never says who sent it
+                # The email leads to the notification, whose link carries a fresh reference.
+                url="/notifications",
             )
         else:
             await send_invitation(settings, email, me(request), client_id=client.id)
@@ -117,6 +127,7 @@ async def invitations_page(
         {
             "invitations": invitations,
             "everyone": access.manages_every_invitation(me(request)),
+            "organisations": await vouching.nameable_organisations(me(request)),
             "status": status,
             "email": email,
             "errors": errors or {},
@@ -134,8 +145,10 @@ async def index(request: Request) -> Response:
 
 @signed_in
 async def invite_to_patchwork(request: Request) -> Response:
-    """Invite a colleague to Patchwork by their work email."""
-    email = normalise_email(str((await request.form()).get("email", "")))
+    """Invite a colleague to Patchwork by their work email, naming their organisation."""
+    form = await request.form()
+    email = normalise_email(str(form.get("email", "")))
+    organisation = await vouching.named_organisation(me(request), form.get("organisation_id"))
     problem = ""
     if not EMAIL_SHAPE.match(email) or len(email) > 254:
         problem = "Enter your colleague's work email address, like name@council.vic.gov.au"
@@ -145,11 +158,21 @@ async def invite_to_patchwork(request: Request) -> Response:
         email=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now()
     ):
         problem = "That colleague already has an invitation waiting: resend it from the list"
-    if problem:
-        return await invitations_page(request, email, {"email": problem}, status_code=422)
+    if problem or organisation is None:
+        errors = {"email": problem} if problem else {}
+        if organisation is None:
+            errors["organisation_id"] = "Choose an organisation from the list"
+        return await invitations_page(request, email, errors, status_code=422)
     async with in_transaction():
-        invitation, _link = await send_invitation(request.app.state.settings, email, me(request))
-        await audit.record(request, "invitation.sent", invitation_id=invitation.id)
+        invitation, _link = await send_invitation(
+            request.app.state.settings, email, me(request), organisation=organisation
+        )
+        await audit.record(
+            request,
+            "invitation.sent",
+            invitation_id=invitation.id,
+            organisation_id=organisation.id,
+        )
     return RedirectResponse("/invitations?done=sent", status_code=303)
 
 

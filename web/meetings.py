@@ -3,6 +3,7 @@ member, organiser included. No names in it: it links to the team page."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
@@ -13,25 +14,27 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from tortoise.transactions import in_transaction
 
-from web import audit
+from web import audit, clock
 from web.auth import me, signed_in
+from web.inputs import form_date, form_int
 from web.notify import enqueue_email
 from web.render import page_or_block
 from web.settings import Settings
-from web.teams import local_today, team_or_refusal
+from web.teams import local_today, mine, team_or_refusal
 
 DURATIONS = (15, 30, 45, 60, 90, 120)
+LINE_BREAK = re.compile("\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 def ics_text(value: str) -> str:
-    """Escape a value for an iCalendar text property (RFC 5545, 3.3.11)."""
-    return (
-        value.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\n", "\\n")
-    )
+    """Escape a value for an iCalendar TEXT property (RFC 5545, 3.3.11)."""
+    # Every line break (CRLF, CR alone, LF, Unicode separators) becomes the escaped \n, so a
+    # value can never end its line and start a property of its own; TEXT allows no other
+    # control characters, so they are dropped.
+    value = LINE_BREAK.sub("\n", value)
+    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return CONTROL.sub("", value.replace("\n", "\\n"))
 
 
 def fold(line: str) -> str:
@@ -71,7 +74,7 @@ def invitation(
         "METHOD:REQUEST",
         "BEGIN:VEVENT",
         f"UID:{uid}",
-        f"DTSTAMP:{datetime.now(UTC).strftime(stamp)}",
+        f"DTSTAMP:{clock.now().strftime(stamp)}",
         f"DTSTART:{start.astimezone(UTC).strftime(stamp)}",
         f"DTEND:{(start + timedelta(minutes=minutes)).astimezone(UTC).strftime(stamp)}",
         "SUMMARY:Patchwork team meeting",
@@ -80,7 +83,8 @@ def invitation(
         f"URL:{team_url}",
         f"ORGANIZER:mailto:{organiser}",
         *(
-            f"ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{a}"
+            # No RSVP: replies would go to Patchwork's address, which nobody reads.
+            f"ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=FALSE:mailto:{a}"
             for a in attendees
         ),
         "END:VEVENT",
@@ -93,17 +97,18 @@ def read_meeting(
     form: dict[str, str], today: date
 ) -> tuple[tuple[date, time, int], dict[str, str]]:
     errors: dict[str, str] = {}
-    try:
-        day = date.fromisoformat(form["date"])
-        if day < today:
-            errors["date"] = "The meeting date must be today or later"
-    except ValueError:
-        day, errors["date"] = today, "Enter the meeting date"
+    # form_date keeps the year sane: a meeting in 9999 would overflow its end time.
+    found = form_date(form["date"])
+    day = found or today
+    if found is None:
+        errors["date"] = "Enter the meeting date"
+    elif found < today:
+        errors["date"] = "The meeting date must be today or later"
     try:
         at = time.fromisoformat(form["time"])
     except ValueError:
         at, errors["time"] = time(9), "Enter the meeting time, like 14:30"
-    minutes = int(form["minutes"]) if form["minutes"].isdigit() else 0
+    minutes = form_int(form["minutes"], low=1, high=max(DURATIONS)) or 0
     if minutes not in DURATIONS:
         errors["minutes"] = "Choose how long the meeting is"
     if not form["place"]:
@@ -140,6 +145,7 @@ async def meeting_form(request: Request) -> Response:
             "durations": DURATIONS,
             "invited": len(team),
             "tab": "team",
+            "discreet": mine(request, team).discreet,
         },
     )
 
@@ -166,6 +172,7 @@ async def arrange_meeting(request: Request) -> Response:
                 "durations": DURATIONS,
                 "invited": len(team),
                 "tab": "team",
+                "discreet": mine(request, team).discreet,
             },
             status_code=422,
         )
@@ -173,13 +180,12 @@ async def arrange_meeting(request: Request) -> Response:
     day, at, minutes = when
     start = datetime.combine(day, at, zone)
     team_url = f"{settings.base_url}/clients/{client.id}"
-    # A discreet organiser gets a copy but appears in nobody's invitation.
+    # Patchwork organises every meeting, whoever arranged it: a discreet organiser gets a
+    # copy but appears in nobody's invitation, and a visible one's invitation looks the same.
     organiser = me(request)
     attendees = [m.practitioner.email for m in team if not m.discreet]
     recipients = attendees if organiser.email in attendees else [*attendees, organiser.email]
-    organiser_address = (
-        organiser.email if organiser.email in attendees else parseaddr(settings.mail_from)[1]
-    )
+    organiser_address = parseaddr(settings.mail_from)[1]
     ics = invitation(
         uid=f"{uuid.uuid4()}@{settings.rp_id}",
         start=start,

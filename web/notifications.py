@@ -12,7 +12,7 @@ from models.practitioners import DELIVERY, Practitioner
 from models.teams import Membership
 from web import access
 from web.alerts import SAYS
-from web.auth import me, now, signed_in
+from web.auth import me, now, signed_in, signing_up
 from web.render import page_or_block
 
 CHANNELS = ("notify_in_app", "notify_email", "notify_push")
@@ -35,9 +35,15 @@ async def show(request: Request) -> Response:
         p.id: p.name
         for p in await Practitioner.filter(id__in=list({n.actor_id for n in items if n.actor_id}))
     }
+    secret = request.app.state.settings.secret_key
     rows = [
         {
             "notification": n,
+            # An invitation was addressed to this practitioner: its link is a fresh reference
+            # to the client, so the join page may show who they are.
+            "url": access.join_url(secret, practitioner.id, n.client_id)
+            if n.kind == "invited_to_team" and n.client_id
+            else n.url,
             "says": SAYS.get(n.kind, "Something changed."),
             "client": names.get(n.client_id or 0, ""),
             "actor": actors.get(n.actor_id or 0, "")
@@ -52,7 +58,7 @@ async def show(request: Request) -> Response:
     return page_or_block(request, "notifications/index.html", {"rows": rows, "unread": set(unread)})
 
 
-@signed_in
+@signing_up  # every page asks for it, signup pages too
 async def badge(request: Request) -> Response:
     """The unread count beside "Notifications" (htmx loads it; without JS there is none)."""
     practitioner = me(request)

@@ -30,7 +30,7 @@ from webauthn.helpers.structs import (
 from models.auth import PasskeyCredential, WebAuthnChallenge
 from models.practitioners import Practitioner
 from web import audit
-from web.auth import me, now, public, safe_next, signed_in
+from web.auth import me, now, public, safe_next, signed_in, signing_up
 from web.settings import Settings
 from web.signin import complete_signin, refuse_signin
 
@@ -166,7 +166,7 @@ async def authenticate(request: Request) -> Response:
 # -- managing passkeys ------------------------------------------------------------------------
 
 
-@signed_in
+@signing_up  # step 5 of signup creates a passkey
 async def registration_options(request: Request) -> Response:
     """Options for navigator.credentials.create: a discoverable, user-verified passkey."""
     settings: Settings = request.app.state.settings
@@ -190,7 +190,7 @@ async def registration_options(request: Request) -> Response:
     return Response(webauthn.options_to_json(options), media_type="application/json")
 
 
-@signed_in
+@signing_up
 async def register(request: Request) -> Response:
     """Verify a new passkey and keep it."""
     settings: Settings = request.app.state.settings

@@ -60,7 +60,9 @@ async def find(terms: list[str], area_ids: list[int], local: bool) -> Found:
     else:
         people, services = people.exclude(where), services.exclude(area_id__in=area_ids)
     return Found(
-        people=await people.select_related("organisation").order_by("name").limit(PER_GROUP),
+        people=await people.select_related("organisation", "organisation_vouched_by")
+        .order_by("name")
+        .limit(PER_GROUP),
         services=await services.select_related("area").order_by("name").limit(PER_GROUP),
     )
 
@@ -94,7 +96,7 @@ async def person(request: Request) -> Response:
     """A practitioner's card: who they are and how to reach them. Never their clients."""
     found = await Practitioner.get_or_none(
         access.listed_in_phone_book(), id=request.path_params["practitioner_id"]
-    ).select_related("organisation__area")
+    ).select_related("organisation__area", "organisation_vouched_by")
     if found is None:
         raise HTTPException(404)
     return page_or_block(request, "phonebook/person.html", {"person": found})
@@ -108,9 +110,11 @@ async def organisation(request: Request) -> Response:
     ).select_related("area")
     if found is None:
         raise HTTPException(404)
-    people = await Practitioner.filter(
-        access.listed_in_phone_book(), organisation_id=found.id
-    ).order_by("name")
+    people = (
+        await Practitioner.filter(access.listed_in_phone_book(), organisation_id=found.id)
+        .select_related("organisation", "organisation_vouched_by")
+        .order_by("name")
+    )
     return page_or_block(
         request, "phonebook/organisation.html", {"organisation": found, "people": people}
     )

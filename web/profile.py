@@ -31,7 +31,7 @@ async def profile_page(
     status_code: int = 200,
 ) -> Response:
     practitioner = me(request)
-    await practitioner.fetch_related("organisation")
+    await practitioner.fetch_related("organisation", "organisation_vouched_by")
     passkeys = await PasskeyCredential.filter(practitioner=practitioner).order_by("created_at")
     chosen = await chosen_area_ids(practitioner)
     districts = await councils_by_district()

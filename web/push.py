@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from models.notifications import PushSubscription
 from web import audit
-from web.auth import me, signed_in
+from web.auth import me, signing_up
 from web.settings import Settings
 
 BASE64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
@@ -49,7 +49,7 @@ async def json_body(request: Request) -> object:
         return None
 
 
-@signed_in
+@signing_up  # step 6 of signup turns alerts on
 async def subscribe(request: Request) -> Response:
     """Keep this browser's push subscription for the signed-in practitioner."""
     settings: Settings = request.app.state.settings
@@ -68,7 +68,7 @@ async def subscribe(request: Request) -> Response:
     return JSONResponse({"subscribed": True}, status_code=201)
 
 
-@signed_in
+@signing_up
 async def unsubscribe(request: Request) -> Response:
     """Forget this browser's push subscription."""
     body = await json_body(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from models.auth import RateLimitHit
@@ -18,6 +19,27 @@ async def hit(key: str, limit: int) -> bool:
         return False
     await RateLimitHit.create(key=key, at=moment)
     return True
+
+
+async def hit_once(key: str, item: str, limit: int) -> bool:
+    """Count `item` against `key` once an hour, however often it is asked for; False when
+    the last hour already counted `limit` distinct items."""
+    moment = now()
+    marker = f"{key}:{hashlib.sha256(item.encode()).hexdigest()[:40]}"
+    if await RateLimitHit.filter(key=marker, at__gt=moment - WINDOW).exists():
+        return True
+    if await RateLimitHit.filter(key=key, at__gt=moment - WINDOW).count() >= limit:
+        return False
+    await RateLimitHit.bulk_create(
+        [RateLimitHit(key=key, at=moment), RateLimitHit(key=marker, at=moment)]
+    )
+    return True
+
+
+async def search(practitioner_id: int, what: str, limit: int) -> bool:
+    """Count one way of reaching clients' identities (a query, however many of its groups
+    are shown; a client's join page) against the practitioner's hourly search limit."""
+    return await hit_once(f"search:{practitioner_id}", what, limit)
 
 
 async def forget_old() -> int:

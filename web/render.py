@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2_fragments import render_block
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
+
+from web import access, clock
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -52,7 +54,7 @@ def context_for(request: Request, values: dict[str, Any]) -> dict[str, Any]:
         "me": practitioner,
         "csrf_token": csrf_token(request),
         "settings": settings,
-        "today": datetime.now(ZoneInfo(settings.time_zone)).date(),
+        "today": clock.today(),
         **values,
     }
 
@@ -68,7 +70,8 @@ def page_or_block(
 ) -> HTMLResponse:
     """Render the whole page, or only `block` of it for an htmx request."""
     context = context_for(request, values or {})
-    if wants_fragment(request):
+    # A page whose block comes only from a parent template (the signup steps) is sent whole.
+    if wants_fragment(request) and block in env.get_template(template).blocks:
         html = render_block(env, template, block, **context)
     else:
         html = env.get_template(template).render(context)
@@ -152,7 +155,14 @@ def month(moment: datetime, settings: Any) -> str:
     return moment.astimezone(ZoneInfo(settings.time_zone)).strftime("%B %Y")
 
 
+@pass_context
+def join_url(context: Any, client: Any) -> str:
+    """A "Join team" link for a client this page shows the viewer, with its reference."""
+    return access.join_url(context["settings"].secret_key, context["me"].id, client.id)
+
+
 env.globals["static_url"] = static_url
+env.globals["join_url"] = join_url
 env.filters["ago"] = ago
 env.filters["month"] = month
 env.filters["when"] = when

@@ -214,6 +214,12 @@ class Query:
             return len(self.tokens) >= 1 and long_enough
         return len(self.tokens) >= 2 and long_enough
 
+    @property
+    def normalised(self) -> str:
+        """The same for the same words in any order with the same birth details: what the
+        search limit counts once, however many of its groups are asked for."""
+        return f"{' '.join(sorted(self.tokens))}|{self.born_on or ''}|{self.born_in or ''}"
+
 
 @dataclass(frozen=True)
 class Hit:

@@ -3,7 +3,8 @@
 CSRF uses a signed double submit: a random HttpOnly cookie, and a token derived
 from it with HMAC(SECRET_KEY) that pages carry in forms (`csrf_token`) and in a
 `<meta>` that static/app.js copies into htmx requests (`X-CSRF-Token`). A
-request from another origin is refused too (Origin / Sec-Fetch-Site).
+request from another origin is refused too (Origin / Sec-Fetch-Site). A body over
+`inputs.MAX_BODY_BYTES` is refused (413) before the CSRF check reads it.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from web import inputs
 from web.settings import Settings
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-MAX_FORM_BYTES = 64 * 1024
+SAFE_METHODS = inputs.SAFE_METHODS
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -71,11 +72,15 @@ class SecurityMiddleware:
         send = self._with_headers(send, set_cookie=None if existing else cookie_value)
 
         if scope["method"] not in SAFE_METHODS:
-            body = await _read_body(receive)
-            if not self._allowed(headers, body, cookie_value if existing else None):
-                await self.refuse(scope, _replay(b""), send)
+            body = await inputs.read_body(scope, receive)
+            if body is None:
+                # Before the CSRF check: an oversized form is not an out-of-date one.
+                await inputs.refuse(scope, send, inputs.TOO_LARGE)
                 return
-            receive = _replay(body)
+            if not self._allowed(headers, body, cookie_value if existing else None):
+                await self.refuse(scope, inputs.replay(b""), send)
+                return
+            receive = inputs.replay(body)
         await self.app(scope, receive, send)
 
     def _allowed(self, headers: Headers, body: bytes, cookie_value: str | None) -> bool:
@@ -130,31 +135,3 @@ def cookie_header(settings: Settings, name: str, value: str, max_age: int | None
     if settings.production:
         parts.append("Secure")
     return "; ".join(parts)
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_FORM_BYTES:
-            break  # Too big for any form here: the route will see a truncated body and refuse it.
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes) -> Receive:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive

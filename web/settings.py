@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, replace
@@ -51,6 +52,8 @@ class Settings:
     #: Set by tests that run two servers on one host (cookies ignore ports).
     cookie_prefix: str = "pw"
     run_worker_in_web: bool = True
+    #: Proxies whose X-Forwarded-For/-Proto uvicorn believes (comma-separated IPs or networks).
+    forwarded_allow_ips: str = "127.0.0.1"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -121,6 +124,7 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         run_worker_in_web=config(
             "RUN_WORKER_IN_WEB", cast=bool, default=environment != "production"
         ),
+        forwarded_allow_ips=config("FORWARDED_ALLOW_IPS", default="127.0.0.1").strip(),
     )
     _check(settings)
     if not settings.secret_key:
@@ -130,6 +134,7 @@ def load(environ: dict[str, str] | None = None) -> Settings:
 
 
 def _check(settings: Settings) -> None:
+    _check_proxies(settings.forwarded_allow_ips)
     if not settings.production:
         return
     missing = [
@@ -148,3 +153,15 @@ def _check(settings: Settings) -> None:
         raise SettingsError("SECRET_KEY must be at least 32 characters in production")
     if not settings.base_url.startswith("https://"):
         raise SettingsError("production needs an https:// BASE_URL")
+
+
+def _check_proxies(value: str) -> None:
+    """uvicorn quietly takes a mistyped address for a name no proxy has: refuse it instead."""
+    for entry in filter(None, (part.strip() for part in value.split(","))):
+        try:
+            if entry != "*":
+                ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"FORWARDED_ALLOW_IPS: {entry!r} is not an IP address, a network or *"
+            ) from None

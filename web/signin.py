@@ -56,7 +56,7 @@ async def signin_form(request: Request) -> Response:
 
 @public
 async def request_link(request: Request) -> Response:
-    """Email a sign-in link; the answer is the same whether or not the address is known."""
+    """Email a sign-in link; one answer whether the address is known, unknown or capped."""
     form = await request.form()
     email = normalise_email(str(form.get("email", "")))
     next_path = safe_next(form.get("next"))
@@ -72,15 +72,12 @@ async def request_link(request: Request) -> Response:
             },
             status_code=422,
         )
-    settings = request.app.state.settings
-    address_key = "signin:addr:" + hashlib.sha256(email.encode()).hexdigest()[:32]
-    if not (
-        await ratelimit.hit(f"signin:ip:{client_ip(request)}", SIGNIN_PER_IP_PER_HOUR)
-        and await ratelimit.hit(address_key, settings.signin_rate_per_hour)
-    ):
+    # Only the requester's own address is refused here: the per-address limit caps emails
+    # (send_signin_link), never this answer, so nobody can lock a colleague out.
+    if not await ratelimit.hit(f"signin:ip:{client_ip(request)}", SIGNIN_PER_IP_PER_HOUR):
         await audit.record(request, "signin.refused", reason="rate limit")
         return too_many_requests(
-            request, "Too many sign-in requests. Wait an hour, then ask for a new link."
+            request, "Too many sign-in requests from here. Wait an hour, then ask for a new link."
         )
     from web import sso
 
@@ -121,7 +118,35 @@ def signin_url(base_url: str, token: str) -> str:
     return f"{base_url}/signin/link?{urlencode({'token': token})}"
 
 
-async def send_signin_link(request: Request, practitioner: Practitioner, next_path: str) -> None:
+def address_key(email: str) -> str:
+    return "signin:addr:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
+async def may_email_link(request: Request, practitioner: Practitioner) -> bool:
+    """Within SIGNIN_RATE_PER_HOUR emails an hour to one address; beyond it, only when the
+    address has no live link left (at most one per LINK_LIFETIME), so however many requests
+    someone else makes, the real person always has a working link in their inbox."""
+    settings = request.app.state.settings
+    if await ratelimit.hit(address_key(practitioner.email), settings.signin_rate_per_hour):
+        return True
+    live = await SignInToken.filter(
+        practitioner_id=practitioner.id,
+        purpose="signin",
+        used_at__isnull=True,
+        expires_at__gt=now(),
+    ).exists()
+    if not live:
+        return True
+    await audit.record(
+        request, "signin.capped", actor_id=practitioner.id, reason="address limit, link live"
+    )
+    return False
+
+
+async def send_signin_link(request: Request, practitioner: Practitioner, next_path: str) -> bool:
+    """Email a sign-in link unless the address is capped (see may_email_link); True if sent."""
+    if not await may_email_link(request, practitioner):
+        return False
     settings = request.app.state.settings
     async with in_transaction():
         token = await create_signin_token(practitioner, next_path)
@@ -135,6 +160,7 @@ async def send_signin_link(request: Request, practitioner: Practitioner, next_pa
             "Patchwork shows you which other professionals are working with your client.\n",
             urgent=True,
         )
+    return True
 
 
 @public

@@ -18,22 +18,23 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models.areas import Area
 from models.invitations import VALID_DAYS, Invitation
-from models.organisations import Organisation, OrganisationDomain
+from models.organisations import Organisation
 from models.practitioners import DELIVERY, SIGNUP_ANSWERED, Practitioner, PractitionerArea
-from web import audit, ratelimit
+from web import audit, ratelimit, vouching
 from web.audit import client_ip
-from web.auth import me, now, public, signed_in, token_hash
+from web.auth import me, now, public, resume_path, signing_up, token_hash
 from web.errors import error_page, too_many_requests
+from web.inputs import MAX_ID, form_int
 from web.membership import join
 from web.notify import enqueue_email
 from web.render import page_or_block
 from web.settings import Settings
 from web.signin import EMAIL_SHAPE, complete_signin, normalise_email, send_signin_link
+from web.vouching import domain_of, organisation_choices, organisations_for
 
 #: Two sentences every invitation and verification email opens with.
 ABOUT = (
@@ -57,20 +58,6 @@ PHONE_SHAPE = re.compile(r"^[0-9+() -]{6,40}$")
 MAX_AREAS = 12
 
 
-def domain_of(email: str) -> str:
-    return email.rsplit("@", 1)[-1]
-
-
-async def organisations_for(email: str) -> list[Organisation]:
-    """The organisations that own an email's domain (a council may run several services)."""
-    return [
-        d.organisation
-        for d in await OrganisationDomain.filter(domain=domain_of(email))
-        .select_related("organisation")
-        .order_by("organisation__name")
-    ]
-
-
 # -- invitations: create, send, open -----------------------------------------------------------
 
 
@@ -82,9 +69,11 @@ async def send_invitation(
     client_id: int | None = None,
     role: str = "practitioner",
     invitation: Invitation | None = None,
+    organisation: Organisation | None = None,
 ) -> tuple[Invitation, str]:
     """Create (or renew) an invitation and queue its email: a fresh token, 14 more days.
-    Returns it with its link. Call inside the transaction of the change."""
+    It names `organisation` (by default the inviter's; see web/vouching.py). Returns it with
+    its link. Call inside the transaction of the change."""
     token = secrets.token_urlsafe(32)
     link = f"{settings.base_url}/invitations/{token}"
     fields: dict[str, Any] = {
@@ -93,18 +82,38 @@ async def send_invitation(
         "expires_at": now() + timedelta(days=VALID_DAYS),
     }
     if invitation is None:
+        named = organisation.id if organisation else None
+        if named is None and invited_by is not None:
+            named = invited_by.organisation_id
         invitation = await Invitation.create(
-            email=email, invited_by=invited_by, client_id=client_id, role=role, **fields
+            email=email,
+            invited_by=invited_by,
+            client_id=client_id,
+            role=role,
+            organisation_id=named,
+            **fields,
+        )
+        # Whoever invites vouches for the invitee's organisation: the record says who and which.
+        await audit.record(
+            None,
+            "invitation.organisation",
+            actor_id=invited_by.id if invited_by else None,
+            invitation_id=invitation.id,
+            organisation_id=named,
         )
     else:
         await invitation.update_from_dict(fields).save()
-    if invited_by is not None:
+    if client_id is not None:
+        # Never the inviter's organisation: it could be a discreet member's sensitive service.
+        who = (
+            "A colleague has invited you to Patchwork, "
+            "to join the team around one of their clients"
+        )
+    elif invited_by is not None:
         await invited_by.fetch_related("organisation")
         who = f"A colleague at {invited_by.organisation.name} has invited you to Patchwork"
     else:
         who = "You have been invited to Patchwork"
-    if client_id is not None:
-        who += ", to join the team around one of their clients"
     await enqueue_email(
         email,
         "You're invited to Patchwork",
@@ -166,12 +175,8 @@ async def start(request: Request) -> Response:
             action_url="/signin",
             action_label="Sign in",
         )
-    owners = await organisations_for(invitation.email)
-    if owners:
-        organisation = owners[0]
-    elif invitation.invited_by is not None:  # another address: the inviter's, for now
-        organisation = invitation.invited_by.organisation
-    else:
+    placed = await vouching.placement(invitation)
+    if placed is None:
         return error_page(
             request,
             422,
@@ -183,7 +188,8 @@ async def start(request: Request) -> Response:
         practitioner = await Practitioner.create(
             email=invitation.email,
             name="",
-            organisation=organisation,
+            organisation=placed.organisation,
+            organisation_vouched_by=placed.vouched_by,
             role=invitation.role,
             signup_step=0,
         )
@@ -193,7 +199,12 @@ async def start(request: Request) -> Response:
         if not taken:
             raise RuntimeError("invitation accepted twice at once")
         await audit.record(
-            request, "signup.started", actor_id=practitioner.id, invitation_id=invitation.id
+            request,
+            "signup.started",
+            actor_id=practitioner.id,
+            invitation_id=invitation.id,
+            organisation_id=placed.organisation.id,
+            vouched_by=placed.vouched_by.id if placed.vouched_by else None,
         )
     response = RedirectResponse("/signup/1", status_code=303)
     return await complete_signin(request, practitioner, "invitation", response)
@@ -271,18 +282,14 @@ Answers = dict[str, Any]
 Errors = dict[str, str]
 
 
-def resume_path(practitioner: Practitioner) -> str | None:
-    """Where an unfinished signup continues, or None once it is done."""
-    if practitioner.signup_step >= LAST_QUESTION:
-        return None
-    return f"/signup/{practitioner.signup_step + 1}"
-
-
 async def step_context(request: Request, step: int, form: Answers) -> dict[str, Any]:
     practitioner = me(request)
     context: dict[str, Any] = {}
     if step == 2:
         context["organisations"] = await organisation_choices(practitioner)
+        if practitioner.organisation_vouched_only:
+            await practitioner.fetch_related("organisation_vouched_by")
+            context["vouched_by"] = practitioner.organisation_vouched_by
     if step == 4:
         context["districts"] = await councils_by_district()
         await practitioner.fetch_related("organisation")
@@ -294,18 +301,6 @@ async def step_context(request: Request, step: int, form: Answers) -> dict[str, 
             accepted_by_id=practitioner.id, client_id__isnull=False
         ).values_list("client_id", flat=True)
     return context
-
-
-async def organisation_choices(practitioner: Practitioner) -> list[Organisation]:
-    """The services that own the practitioner's email domain; failing those (an invitation
-    to another address), any service that is not sensitive, and their current one."""
-    owners = await organisations_for(practitioner.email)
-    if owners:
-        return owners
-    current = practitioner.organisation_id  # type: ignore[attr-defined]
-    return await Organisation.filter(Q(sensitive=False) | Q(id=current)).order_by(
-        "service_type", "name"
-    )
 
 
 async def councils_by_district() -> list[tuple[str, list[Area]]]:
@@ -359,7 +354,7 @@ def check_phones(form: FormData) -> tuple[Answers, Errors]:
 
 
 async def check_areas(form: FormData) -> tuple[Answers, Errors]:
-    ids = [int(str(v)) for v in form.getlist("areas") if str(v).isdigit()]
+    ids = [n for v in form.getlist("areas") if (n := form_int(v, low=1, high=MAX_ID)) is not None]
     known = set(await Area.filter(id__in=ids, kind="council").values_list("id", flat=True))
     chosen = [i for i in dict.fromkeys(ids) if i in known]
     errors = {}
@@ -462,7 +457,7 @@ def out_of_order(practitioner: Practitioner, step: int) -> Response | None:
     return RedirectResponse(resume_path(practitioner) or "/", status_code=303)
 
 
-@signed_in
+@signing_up
 async def show_step(request: Request) -> Response:
     step = request.path_params["step"]
     practitioner = me(request)
@@ -472,7 +467,7 @@ async def show_step(request: Request) -> Response:
     return step_page(request, step, form, {}, await step_context(request, step, form))
 
 
-@signed_in
+@signing_up
 async def save_step(request: Request) -> Response:
     step = request.path_params["step"]
     practitioner = me(request)

@@ -1,29 +1,28 @@
-"""The team page: who is involved and how to reach them, history, meetings, contact,
-inviting a colleague and joining face to face. Members only, discreet members unseen."""
+"""The team page: who is involved and how to reach them, history, meetings, contact and
+inviting a colleague. Members only, discreet members unseen (joining face to face is in
+web/join_codes.py)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
-import segno
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from tortoise.transactions import in_transaction
 
 from models.attentions import Attention
 from models.clients import Client
 from models.teams import Membership
-from web import access, audit
+from web import access, audit, clock
+from web.alerts import tell_team
 from web.auth import me, now, signed_in
 from web.errors import error_page
 from web.render import page_or_block
 from web.settings import Settings
 
-JOIN_CODE_MINUTES = 10
 #: Days after a check-in request before an unconfirmed involvement shows as such.
 GRACE_DAYS = 14
 
@@ -35,28 +34,32 @@ async def client_or_404(client_id: int) -> Client:
     return client
 
 
-def join_this_team(request: Request, client: Client) -> Response:
-    """The members-only refusal: no member's name, no count, no attention, no circle."""
+def join_this_team(request: Request) -> Response:
+    """The members-only refusal: no member's name, no count, no attention, no circle, and
+    nothing from the client either, so it reads the same whether or not the id exists."""
     return error_page(
         request,
         403,
         "Only the practitioners on this client's team can see who is involved. If you work "
-        "with this client, join the team.",
+        "with this client, find them with client search and join the team.",
         title="Join this team to see who is involved",
-        action_url=f"/clients/{client.id}/join",
-        action_label="Join team",
+        action_url="/clients/search",
+        action_label="Find a client",
     )
 
 
 async def team_or_refusal(request: Request) -> tuple[Client, list[Membership]] | Response:
     """The client and the team as this member sees it (two queries), or the refusal. Both
     the view and the refusal are audited."""
-    client = await client_or_404(request.path_params["client_id"])
+    client_id = request.path_params["client_id"]
+    client = await Client.get_or_none(id=client_id).select_related("area")
     practitioner = me(request)
-    team = await access.visible_team(practitioner, client.id)
-    if not any(m.practitioner_id == practitioner.id for m in team):
-        await audit.record(request, "team.refused", client_id=client.id, area_id=client.area_id)
-        return join_this_team(request, client)
+    team = await access.visible_team(practitioner, client_id) if client else []
+    if client is None or not any(m.practitioner_id == practitioner.id for m in team):
+        # The same refusal for a client that does not exist: ids cannot be probed.
+        area_id = client.area_id if client else None  # type: ignore[attr-defined]
+        await audit.record(request, "team.refused", client_id=client_id, area_id=area_id)
+        return join_this_team(request)
     await audit.record(
         request,
         "team.viewed",
@@ -77,7 +80,7 @@ def lapsed_before(settings: Settings) -> datetime:
 
 
 def local_today(settings: Settings) -> date:
-    return datetime.now(ZoneInfo(settings.time_zone)).date()
+    return clock.today()
 
 
 @signed_in
@@ -98,6 +101,7 @@ async def show(request: Request) -> Response:
             "mine": mine(request, team),
             "mailto": mailto,
             "others": others,
+            "since": {m.id: access.joined_at(me(request), m) for m in team},
             "tab": "team",
             "notice": request.query_params.get("done", ""),
             "lapsed_before": lapsed_before(request.app.state.settings),
@@ -108,11 +112,13 @@ async def show(request: Request) -> Response:
 @signed_in
 async def history(request: Request) -> Response:
     """The History tab: who was involved when, including those who left, and attentions."""
-    client = await client_or_404(request.path_params["client_id"])
+    client_id = request.path_params["client_id"]
+    client = await Client.get_or_none(id=client_id).select_related("area")
     practitioner = me(request)
-    if not await access.is_member(practitioner, client.id):
-        await audit.record(request, "team.refused", client_id=client.id, area_id=client.area_id)
-        return join_this_team(request, client)
+    if client is None or not await access.is_member(practitioner, client_id):
+        area_id = client.area_id if client else None  # type: ignore[attr-defined]
+        await audit.record(request, "team.refused", client_id=client_id, area_id=area_id)
+        return join_this_team(request)
     await audit.record(
         request, "team.viewed", client_id=client.id, area_id=client.area_id, tab="history"
     )
@@ -149,90 +155,65 @@ async def contact_today(request: Request) -> Response:
     return RedirectResponse(f"/clients/{client.id}?done=contact", status_code=303)
 
 
-@signed_in
-async def visibility(request: Request) -> Response:
-    """A member from a sensitive service chooses to be visible to the team, or discreet."""
+async def own_visibility(request: Request) -> tuple[Client, Membership] | Response:
+    """The client and this member's own membership, for a member who may be discreet."""
     found = await team_or_refusal(request)
     if isinstance(found, Response):
         return found
     client, team = found
     own = mine(request, team)
-    wanted = str((await request.form()).get("discreet", "")) == "yes"
     if not (me(request).organisation.sensitive or own.discreet):
         raise HTTPException(403, "Only members from a sensitive service can be discreet.")
-    await Membership.filter(id=own.id).update(discreet=wanted)
-    await audit.record(
-        request, "team.visibility", client_id=client.id, area_id=client.area_id, discreet=wanted
-    )
-    return RedirectResponse(f"/clients/{client.id}?done=visibility", status_code=303)
-
-
-# -- joining face to face ---------------------------------------------------------------------
-
-
-def join_codes(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.secret_key, salt="patchwork-join-code")
+    return client, own
 
 
 @signed_in
-async def join_code(request: Request) -> Response:
-    """A QR code of a signed link, valid 10 minutes, for a colleague standing beside you."""
-    found = await team_or_refusal(request)
+async def visibility_form(request: Request) -> Response:
+    """Before changing: exactly what the team will and will not see."""
+    found = await own_visibility(request)
     if isinstance(found, Response):
         return found
-    client, _team = found
-    settings: Settings = request.app.state.settings
-    token = join_codes(settings).dumps({"client": client.id, "by": me(request).id})
-    url = f"{settings.base_url}/join/{token}"
-    qr = segno.make(url, error="m")
-    svg = qr.svg_inline(
-        scale=6,
-        border=2,
-        dark="#000",
-        light="#fff",
-        title="QR code to join this team",
-        omitsize=True,
-    )
-    expires = datetime.now(ZoneInfo(settings.time_zone)) + timedelta(minutes=JOIN_CODE_MINUTES)
-    await audit.record(request, "team.join_code", client_id=client.id, area_id=client.area_id)
+    client, own = found
     return page_or_block(
-        request,
-        "teams/join_code.html",
-        {
-            "client": client,
-            "svg": svg,
-            "url": url,
-            "expires": expires,
-            "tab": "team",
-        },
+        request, "teams/visibility.html", {"client": client, "mine": own, "tab": "team"}
     )
 
 
 @signed_in
-async def use_join_code(request: Request) -> Response:
-    """Scanning a join code opens the usual join confirmation (or the team, for a member)."""
-    settings: Settings = request.app.state.settings
-    try:
-        data = join_codes(settings).loads(
-            request.path_params["token"], max_age=JOIN_CODE_MINUTES * 60
+async def visibility(request: Request) -> Response:
+    """A member from a sensitive service chooses to be visible to the team, or discreet.
+
+    Becoming visible starts the team's view of you now: your card, "joined" in History
+    today, and an alert, as for anyone who joins. Nothing you did while discreet is
+    attributed to you. Becoming discreet again hides you from then on."""
+    found = await own_visibility(request)
+    if isinstance(found, Response):
+        return found
+    client, own = found
+    form = await request.form()
+    wanted = str(form.get("discreet", "")) == "yes"
+    if form.get("confirmed") != "yes":
+        return RedirectResponse(f"/clients/{client.id}/visibility", status_code=303)
+    if wanted == own.discreet:
+        return RedirectResponse(f"/clients/{client.id}", status_code=303)
+    moment = now()
+    async with in_transaction():
+        await Membership.filter(id=own.id).update(
+            discreet=wanted, visible_since=None if wanted else moment
         )
-    except SignatureExpired:
-        return error_page(
-            request,
-            410,
-            "Ask your colleague to show a new join code: each one works for 10 minutes.",
-            title="This join code has expired",
+        await audit.record(
+            request, "team.visibility", client_id=client.id, area_id=client.area_id, discreet=wanted
         )
-    except BadSignature:
-        raise HTTPException(404) from None
-    return RedirectResponse(f"/clients/{int(data['client'])}/join", status_code=303)
+        if not wanted:  # to the team, this is someone joining
+            settings = request.app.state.settings
+            await tell_team(settings, client.id, me(request), "joined", f"/clients/{client.id}")
+    return RedirectResponse(f"/clients/{client.id}?done=visibility", status_code=303)
 
 
 routes = [
     Route("/clients/{client_id:int}", show, methods=["GET"]),
     Route("/clients/{client_id:int}/history", history, methods=["GET"]),
     Route("/clients/{client_id:int}/contact", contact_today, methods=["POST"]),
+    Route("/clients/{client_id:int}/visibility", visibility_form, methods=["GET"]),
     Route("/clients/{client_id:int}/visibility", visibility, methods=["POST"]),
-    Route("/clients/{client_id:int}/join-code", join_code, methods=["GET"]),
-    Route("/join/{token}", use_join_code, methods=["GET"]),
 ]

@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 from models.audit import AuditEvent
 from models.auth import Session, SignInToken, WebAuthnChallenge
 from models.notifications import Outbox, PushSubscription
+from models.teams import JoinCode
 from web import mail, push, ratelimit
 from web.auth import now
 from web.settings import Settings
@@ -103,10 +104,12 @@ async def _failed(item: Outbox, error: Exception) -> None:
 
 
 async def tidy(settings: Settings) -> None:
-    """Delete what has expired: old rate-limit hits, spent links and challenges, dead sessions."""
+    """Delete what has expired: old rate-limit hits, spent links, challenges and join codes,
+    dead sessions."""
     moment = now()
     await ratelimit.forget_old()
     await SignInToken.filter(expires_at__lt=moment - timedelta(days=1)).delete()
+    await JoinCode.filter(expires_at__lt=moment - timedelta(days=1)).delete()
     await WebAuthnChallenge.filter(expires_at__lt=moment - timedelta(days=1)).delete()
     await Session.filter(
         Q(created_at__lt=moment - timedelta(days=settings.session_absolute_days))

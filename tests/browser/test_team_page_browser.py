@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -10,6 +10,7 @@ from models.teams import Membership
 from tests import support
 from tests.browser.axe import axe
 from tests.browser.journeys import no_sideways_scroll, sign_in_as
+from web import clock
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +51,7 @@ async def test_every_team_action_on_a_phone_and_a_tablet(open_page, live_server,
     await page.get_by_role("link", name="Arrange a team meeting").click()
     await page.get_by_role("heading", name="Arrange a team meeting").wait_for()
     await axe(page)
-    await page.get_by_label("Date").fill((date.today() + timedelta(days=2)).isoformat())
+    await page.get_by_label("Date").fill((clock.today() + timedelta(days=2)).isoformat())
     await page.get_by_label("Start time").fill("14:30")
     await page.get_by_label("Where, or a link to join").fill("Sunshine MCH Centre")
     await page.get_by_role("button", name="Send the invitation").click()

@@ -11,7 +11,7 @@ from models.notifications import Notification, Outbox, PushSubscription
 from models.practitioners import Practitioner
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
-from web import alerts, worker
+from web import access, alerts, worker
 from web.auth import now
 
 NAMES = ("Mia", "Thompson", "Priya", "Nair", "Aroha", "Ngata", "Sam", "Lee")
@@ -66,10 +66,11 @@ async def test_a_join_reaches_the_team_by_every_channel_without_names(
     tom = await support.practitioner("Tom Walsh", "tom.walsh@wyndham.example")
     client.cookies.clear()
     await sign_in(client, tom)
-    token = await csrf_token(client, f"/clients/{mia.id}/join")
+    ref = access.client_reference(settings.secret_key, tom.id, mia.id)
+    token = await csrf_token(client, f"/clients/{mia.id}/join?ref={ref}")
     await client.post(
         f"/clients/{mia.id}/join",
-        data={"role": "Youth Worker", "working_with": "yes", "csrf_token": token},
+        data={"role": "Youth Worker", "working_with": "yes", "ref": ref, "csrf_token": token},
     )
     assert {n.practitioner_id for n in await Notification.filter(kind="joined")} == {
         priya.id,

@@ -57,7 +57,7 @@ async def test_the_other_team_shows_with_view_or_join_but_never_a_discreet_membe
     assert "Mia Thompson" in page
     assert "Priya Nair" in page and "Aroha Ngata" in page
     assert "Sam Lee" not in page and "Westside" not in page
-    assert f'href="/clients/{mia.id}/join"' in page
+    assert f'href="/clients/{mia.id}/join?ref=' in page
 
     await sign_in(client, priya)  # on both
     page = (await client.get(f"/clients/{mia.id}/circle")).text

@@ -74,7 +74,8 @@ async def test_the_client_page_is_for_members_only_and_audited(client):
     assert await AuditEvent.filter(
         action="team.viewed", actor_id=priya.id, client_id=mia.id
     ).exists()
-    assert (await client.get("/clients/999999")).status_code == 404
+    # A client that does not exist gets the same refusal: ids cannot be probed.
+    assert (await client.get("/clients/999999")).status_code == 403
 
 
 async def test_a_former_member_cannot_see_the_team(client):

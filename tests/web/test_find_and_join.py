@@ -12,6 +12,7 @@ from models.practitioners import PractitionerArea
 from models.teams import Membership
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
+from web import access
 
 BRIMBANK, MELTON, WYNDHAM, GEELONG = "LGA21180", "LGA24650", "LGA27260", "LGA22750"
 
@@ -95,9 +96,9 @@ async def test_no_browsing_one_fragment_is_not_enough(client):
 async def test_searches_are_rate_limited_per_practitioner(client, settings):
     priya = await priya_in_brimbank()
     await sign_in(client, priya)
-    for _ in range(settings.search_rate_per_hour):
+    for n in range(settings.search_rate_per_hour):
         assert (
-            await client.get("/clients/search", params={"q": "mia thompson"})
+            await client.get("/clients/search", params={"q": f"mia thompson{n}"})
         ).status_code == 200
     refused = await client.get("/clients/search", params={"q": "mia thompson"})
     assert refused.status_code == 429
@@ -118,7 +119,7 @@ async def test_my_areas_include_those_of_my_clients(client):
     assert f"/clients/{other.id}/join" in local
 
 
-async def test_joining_needs_the_tick_and_alerts_the_visible_team(client):
+async def test_joining_needs_the_tick_and_alerts_the_visible_team(client, settings):
     priya = await priya_in_brimbank()
     tom = await support.practitioner(
         "Tom Walsh", "tom.walsh@wyndham.example", job_title="Youth Worker"
@@ -135,18 +136,20 @@ async def test_joining_needs_the_tick_and_alerts_the_visible_team(client):
     await support.member(mia, sam, discreet=True)
     await sign_in(client, priya)
 
-    form = await client.get(f"/clients/{mia.id}/join")
+    link = access.join_url(settings.secret_key, priya.id, mia.id)
+    ref = access.client_reference(settings.secret_key, priya.id, mia.id)
+    form = await client.get(link)
     assert 'value="Maternal &amp; Child Health Nurse"' in form.text
-    token = await csrf_token(client, f"/clients/{mia.id}/join")
+    token = await csrf_token(client, link)
     refused = await client.post(
-        f"/clients/{mia.id}/join", data={"role": "MCH Nurse", "csrf_token": token}
+        f"/clients/{mia.id}/join", data={"role": "MCH Nurse", "ref": ref, "csrf_token": token}
     )
     assert refused.status_code == 422 and "Tick the box" in refused.text
     assert not await Membership.filter(practitioner=priya).exists()
 
     joined = await client.post(
         f"/clients/{mia.id}/join",
-        data={"role": "MCH Nurse", "working_with": "yes", "csrf_token": token},
+        data={"role": "MCH Nurse", "working_with": "yes", "ref": ref, "csrf_token": token},
     )
     assert joined.status_code == 303 and joined.headers["location"] == f"/clients/{mia.id}"
     membership = await Membership.get(practitioner=priya, client=mia)
@@ -165,7 +168,7 @@ async def test_joining_needs_the_tick_and_alerts_the_visible_team(client):
     assert (await client.get(f"/clients/{mia.id}")).status_code == 200
 
 
-async def test_a_sensitive_service_joins_discreetly_and_alerts_nobody(client):
+async def test_a_sensitive_service_joins_discreetly_and_alerts_nobody(client, settings):
     tom = await support.practitioner("Tom Walsh", "tom.walsh@wyndham.example")
     sam = await support.practitioner(
         "Sam Lee",
@@ -177,12 +180,14 @@ async def test_a_sensitive_service_joins_discreetly_and_alerts_nobody(client):
     mia = await support.client()
     await support.member(mia, tom)
     await sign_in(client, sam)
-    page = await client.get(f"/clients/{mia.id}/join")
+    link = access.join_url(settings.secret_key, sam.id, mia.id)
+    page = await client.get(link)
     assert "You will join discreetly" in page.text
-    token = await csrf_token(client, f"/clients/{mia.id}/join")
+    token = await csrf_token(client, link)
+    ref = access.client_reference(settings.secret_key, sam.id, mia.id)
     await client.post(
         f"/clients/{mia.id}/join",
-        data={"role": "Clinician", "working_with": "yes", "csrf_token": token},
+        data={"role": "Clinician", "working_with": "yes", "ref": ref, "csrf_token": token},
     )
     assert (await Membership.get(practitioner=sam)).discreet
     assert await Notification.all().count() == 0 and await Outbox.all().count() == 0
@@ -220,7 +225,7 @@ async def test_a_non_member_is_offered_to_join_and_sees_nothing_of_the_team(clie
         for headers in ({}, {"HX-Request": "true"}):
             response = await client.get(path, headers=headers)
             assert response.status_code == 403
-            assert f'href="/clients/{mia.id}/join"' in response.text
+            assert 'href="/clients/search">Find a client' in response.text
             assert "Tom" not in response.text and "1 team member" not in response.text
 
 

@@ -31,6 +31,18 @@ PUBLIC = {
     ("POST", "/invitations/{token}"),
 }
 PUBLIC_MOUNTS = {"/static"}
+#: (method, path) pairs open to someone still answering the signup questions (`@signing_up`):
+#: the questions, creating a passkey (step 5), push alerts (step 6), and the badge every page
+#: asks for. Adding one is a decision: write it here.
+DURING_SIGNUP = {
+    ("GET", "/signup/{step:int}"),
+    ("POST", "/signup/{step:int}"),
+    ("POST", "/passkeys/register/options"),
+    ("POST", "/passkeys/register"),
+    ("POST", "/push/subscriptions"),
+    ("DELETE", "/push/subscriptions"),
+    ("GET", "/notifications/badge"),
+}
 
 
 def concrete(path: str) -> str:
@@ -82,6 +94,49 @@ async def test_every_other_route_refuses_an_anonymous_request(settings, client):
             assert response.status_code in (401, 403), (method, path)
         checked += 1
     assert checked >= 2
+
+
+async def test_the_signup_list_matches_the_routes_marked_signing_up(settings):
+    app = create_app(settings)
+    marked = {
+        (method, path)
+        for method, path, route in inventory(app)
+        if getattr(route.endpoint, "during_signup", False)
+    }
+    assert marked == DURING_SIGNUP
+
+
+async def test_an_unfinished_signup_is_refused_everywhere_but_signup(settings, client):
+    """No name yet: every route but signup's own sends a page back to the next question and
+    refuses anything else with 403, before it reads a client, a team or the phone book."""
+    await support.thompson_team()  # client 1 exists, with a team
+    nina = await support.practitioner("", "nina.new@brimbank.example", signup_step=2)
+    await sign_in(client, nina)
+    token = await csrf_token(client, "/signup/3")
+    app = create_app(settings)
+    checked = 0
+    for method, path, _route in inventory(app):
+        if (method, path) in PUBLIC | DURING_SIGNUP:
+            continue
+        url = concrete(path)
+        if method == "GET":
+            page = await client.get(url)
+            assert page.status_code == 303, (method, path)
+            assert page.headers["location"] == "/signup/3", (method, path)
+            for headers in ({"HX-Request": "true"}, {"Accept": "application/json"}):
+                refused = await client.get(url, headers=headers)
+                assert refused.status_code == 403, (method, path, headers)
+                assert "Finish signing up first" in refused.text
+                assert "Thompson" not in refused.text and "Aroha" not in refused.text
+        else:
+            refused = await client.request(method, url, headers={"X-CSRF-Token": token})
+            assert refused.status_code == 403, (method, path)
+            assert "Finish signing up first" in refused.text
+        checked += 1
+    assert checked >= 40
+    # Signup's own routes still answer.
+    assert (await client.get("/signup/3")).status_code == 200
+    assert (await client.get("/notifications/badge", headers={"HX-Request": "true"})).is_success
 
 
 async def test_a_role_guard_refuses_other_roles_on_the_server(settings):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -210,8 +211,8 @@ async def test_only_the_inviter_can_resend_or_withdraw(client):
     assert (await Invitation.get(id=invitation.id)).revoked_at is None
 
 
-async def test_invite_admin_on_the_command_line(db):
-    await support.organisation()
+async def test_invite_admin_on_the_command_line(db, client):
+    brimbank = await support.organisation()
     env = {**os.environ, "DATABASE_URL": db}
 
     def run(email: str) -> subprocess.CompletedProcess[str]:
@@ -232,6 +233,11 @@ async def test_invite_admin_on_the_command_line(db):
     assert await Outbox.exists(recipient="ada.admin@brimbank.example")
     refused = await asyncio.to_thread(run, "someone@unknown.example")
     assert refused.returncode == 1 and "No organisation owns" in refused.stderr
+    # Nobody vouches for an invite-admin invitation: the domain's organisation is theirs.
+    await post(client, re.search(r"/invitations/\S+", done.stdout).group(0))
+    ada = await Practitioner.get(email="ada.admin@brimbank.example")
+    assert ada.role == "state_admin" and ada.organisation_id == brimbank.id
+    assert ada.organisation_vouched_by_id is None
 
 
 async def test_a_state_administrator_sees_and_withdraws_everyones_invitations(client):
@@ -245,3 +251,20 @@ async def test_a_state_administrator_sees_and_withdraws_everyones_invitations(cl
     assert NINA in page and "sent by everyone" in page and "Invited by Priya Nair" in page
     await post(client, f"/invitations/{invitation.id}/revoke")
     assert (await Invitation.get(id=invitation.id)).revoked_at is not None
+
+
+async def test_search_opens_with_the_last_page_of_signup_and_not_before(client):
+    await support.thompson_team()
+    nina = await support.practitioner("Nina New", NINA, signup_step=5)
+    await sign_in(client, nina)
+    search = {"q": "mia thom"}
+    early = await client.get("/clients/search", params=search)
+    assert early.status_code == 303 and early.headers["location"] == "/signup/6"
+    assert (
+        await client.get("/clients/search", params=search, headers={"HX-Request": "true"})
+    ).status_code == 403
+    assert (await post(client, "/signup/6", notify_email="off")).headers["location"] == "/signup/7"
+    last = await client.get("/signup/7")
+    assert last.status_code == 200 and 'action="/clients/search"' in last.text
+    found = await client.get("/clients/search", params=search)
+    assert found.status_code == 200 and "Thompson" in found.text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from itsdangerous import URLSafeTimedSerializer
 
@@ -13,6 +13,7 @@ from models.teams import Membership
 from tests import support
 from tests.support import count_queries
 from tests.web.helpers import csrf_token, sign_in
+from web import clock
 
 SAM_TRACES = (
     "Sam Lee",
@@ -35,7 +36,7 @@ async def test_the_team_tab_shows_how_to_reach_each_visible_member(client):
     assert 'href="tel:0355503456"' in html and 'href="mailto:aroha.ngata@dffh.example"' in html
     assert 'href="tel:0491570156"' in html
     assert "Last contact 3 days ago" in html and "Last contact not recorded" in html
-    started = (datetime.now(UTC) - timedelta(days=400)).strftime("%B %Y")
+    started = (clock.now() - timedelta(days=400)).astimezone(clock.zone()).strftime("%B %Y")
     assert f"on the team since {started}" in html
     assert 'href="mailto:aroha.ngata@dffh.example"' in html
     assert re.search(
@@ -68,7 +69,7 @@ async def test_contact_today_updates_last_contact(client):
     response = await client.post(f"/clients/{mia.id}/contact", data={"csrf_token": token})
     assert response.status_code == 303
     mine = await Membership.get(client=mia, practitioner=priya)
-    assert mine.last_contact_on == date.today()
+    assert mine.last_contact_on == clock.today()
     assert "Your contact today is recorded" in (await client.get(response.headers["location"])).text
 
 
@@ -81,7 +82,7 @@ async def test_a_meeting_invitation_goes_to_every_visible_member_as_ics(client, 
         data={"date": "2001-01-01", "time": "x", "minutes": "7", "place": "", "csrf_token": token},
     )
     assert bad.status_code == 422 and await Outbox.all().count() == 0
-    day = (date.today() + timedelta(days=7)).isoformat()
+    day = (clock.today() + timedelta(days=7)).isoformat()
     response = await client.post(
         f"/clients/{mia.id}/meeting",
         data={
@@ -99,7 +100,9 @@ async def test_a_meeting_invitation_goes_to_every_visible_member_as_ics(client, 
     ics = mails[0].attachments[0]["content"].replace("\r\n ", "")  # unfold long lines
     assert "BEGIN:VEVENT" in ics and "METHOD:REQUEST" in ics and "\r\n" in ics
     assert "LOCATION:Sunshine MCH Centre\\, room 2" in ics
-    assert f"ORGANIZER:mailto:{priya.email}" in ics
+    # Patchwork organises every meeting, so a discreet organiser's looks the same.
+    assert "ORGANIZER:mailto:patchwork@test.example" in ics
+    assert f"mailto:{priya.email}" in ics
     assert f"mailto:{aroha.email}" in ics and "DTSTART:" in ics
     for mail in mails:
         for secret in ("Mia", "Thompson", "Priya", "Aroha", *SAM_TRACES):
@@ -110,7 +113,7 @@ async def test_a_discreet_organiser_stays_out_of_the_invitation(client):
     _priya, aroha, sam, mia = await support.thompson_team()
     await sign_in(client, sam)
     token = await csrf_token(client, f"/clients/{mia.id}/meeting")
-    day = (date.today() + timedelta(days=3)).isoformat()
+    day = (clock.today() + timedelta(days=3)).isoformat()
     await client.post(
         f"/clients/{mia.id}/meeting",
         data={
@@ -146,7 +149,7 @@ async def test_inviting_a_colleague_on_patchwork_sends_an_alert(client):
         practitioner=tom, kind="invited_to_team", client_id=mia.id
     ).exists()
     [mail] = await Outbox.filter(recipient=tom.email)
-    assert f"/clients/{mia.id}/join" in mail.body and "Mia" not in mail.body
+    assert "/notifications" in mail.body and "Mia" not in mail.body
 
 
 async def test_a_join_code_leads_a_colleague_to_the_join_confirmation(client, settings):
@@ -159,20 +162,15 @@ async def test_a_join_code_leads_a_colleague_to_the_join_confirmation(client, se
     client.cookies.clear()
     await sign_in(client, tom)
     scanned = await client.get(url.replace("http://testserver", ""))
-    assert scanned.status_code == 303 and scanned.headers["location"] == f"/clients/{mia.id}/join"
+    assert scanned.status_code == 303
+    assert scanned.headers["location"].startswith(f"/clients/{mia.id}/join?ref=")
+    assert "Join the team for Mia Thompson" in (await client.get(scanned.headers["location"])).text
 
-    stale = URLSafeTimedSerializer(settings.secret_key, salt="patchwork-join-code")
-    import time
-
-    old = stale.dumps({"client": mia.id, "by": priya.id})
-    token = old
-    # an expired code: forge its timestamp 11 minutes back
-    from unittest import mock
-
-    with mock.patch("time.time", return_value=time.time() - 11 * 60):
-        token = stale.dumps({"client": mia.id, "by": priya.id})
-    assert (await client.get(f"/join/{token}")).status_code == 410
-    assert (await client.get(f"/join/{old}x")).status_code == 404
+    # The old kind of code, a signed payload naming the client, means nothing any more.
+    forged = URLSafeTimedSerializer(settings.secret_key, salt="patchwork-join-code")
+    assert (await client.get(f"/join/{forged.dumps({'client': mia.id})}")).status_code == 404
+    with clock.shifted(timedelta(minutes=11)):
+        assert (await client.get(url.replace("http://testserver", ""))).status_code == 410
 
 
 async def test_history_shows_who_was_involved_when_newest_first(client):
@@ -199,7 +197,7 @@ async def test_a_discreet_member_appears_nowhere_to_anyone_else(client):
     priya, aroha, sam, mia = await support.thompson_team()
     tom = await support.practitioner("Tom Walsh", "tom.walsh@wyndham.example")
     await Attention.create(client=mia, raised_by=sam, text="Please call me")
-    day = (date.today() + timedelta(days=7)).isoformat()
+    day = (clock.today() + timedelta(days=7)).isoformat()
     for viewer in (priya, aroha):
         client.cookies.clear()
         await sign_in(client, viewer)
@@ -245,19 +243,55 @@ async def test_a_sensitive_member_can_become_visible_and_discreet_again(client):
     await sign_in(client, sam)
     page = (await client.get(f"/clients/{mia.id}")).text
     assert "only you can see this card" in page
+    # An attention raised while discreet stays unattributed after Sam becomes visible.
     token = await csrf_token(client, f"/clients/{mia.id}")
-    await client.post(f"/clients/{mia.id}/visibility", data={"discreet": "no", "csrf_token": token})
-    assert not (await Membership.get(practitioner=sam)).discreet
+    raised = await client.post(
+        f"/clients/{mia.id}/attentions", data={"text": "Please call me", "csrf_token": token}
+    )
+    assert raised.status_code == 303
+    # Asking first: the confirmation says what the team will and will not see.
+    unconfirmed = await client.post(
+        f"/clients/{mia.id}/visibility", data={"discreet": "no", "csrf_token": token}
+    )
+    assert unconfirmed.status_code == 303
+    assert unconfirmed.headers["location"] == f"/clients/{mia.id}/visibility"
+    assert (await Membership.get(practitioner=sam)).discreet
+    confirm = await client.get(f"/clients/{mia.id}/visibility")
+    assert confirm.status_code == 200
+    assert "What the team will see" in confirm.text and "What stays hidden" in confirm.text
+    done = await client.post(
+        f"/clients/{mia.id}/visibility",
+        data={"discreet": "no", "confirmed": "yes", "csrf_token": token},
+    )
+    assert done.status_code == 303
+    membership = await Membership.get(practitioner=sam)
+    assert not membership.discreet and membership.visible_since is not None
+    # The team is told someone joined (as for any join), and nothing earlier names Sam.
+    told = await Notification.filter(practitioner=priya, kind="joined")
+    assert len(told) == 1 and told[0].actor_id == sam.id
     client.cookies.clear()
     await sign_in(client, priya)
-    assert "Sam Lee" in (await client.get(f"/clients/{mia.id}")).text
+    team = (await client.get(f"/clients/{mia.id}")).text
+    assert "Sam Lee" in team
+    history = (await client.get(f"/clients/{mia.id}/history")).text
+    assert "Sam Lee" in history
+    assert "A team member</strong> raised an attention: Please call me" in history
+    attentions = (await client.get(f"/clients/{mia.id}/attentions")).text
+    assert "Raised by A team member" in attentions
     client.cookies.clear()
     await sign_in(client, sam)
     token = await csrf_token(client, f"/clients/{mia.id}")
-    await client.post(
-        f"/clients/{mia.id}/visibility", data={"discreet": "yes", "csrf_token": token}
+    again = await client.post(
+        f"/clients/{mia.id}/visibility",
+        data={"discreet": "yes", "confirmed": "yes", "csrf_token": token},
     )
-    assert (await Membership.get(practitioner=sam)).discreet
+    assert again.status_code == 303
+    membership = await Membership.get(practitioner=sam)
+    assert membership.discreet and membership.visible_since is None
+    client.cookies.clear()
+    await sign_in(client, priya)
+    assert "Sam Lee" not in (await client.get(f"/clients/{mia.id}")).text
+    assert "Sam Lee" not in (await client.get(f"/clients/{mia.id}/history")).text
 
 
 async def test_a_member_from_an_ordinary_service_cannot_be_discreet(client):
@@ -265,7 +299,9 @@ async def test_a_member_from_an_ordinary_service_cannot_be_discreet(client):
     await sign_in(client, priya)
     token = await csrf_token(client, f"/clients/{mia.id}")
     response = await client.post(
-        f"/clients/{mia.id}/visibility", data={"discreet": "yes", "csrf_token": token}
+        f"/clients/{mia.id}/visibility",
+        data={"discreet": "yes", "confirmed": "yes", "csrf_token": token},
     )
     assert response.status_code == 403
+    assert (await client.get(f"/clients/{mia.id}/visibility")).status_code == 403
     assert not (await Membership.get(practitioner=priya)).discreet
