@@ -305,3 +305,19 @@ async def test_a_member_from_an_ordinary_service_cannot_be_discreet(client):
     assert response.status_code == 403
     assert (await client.get(f"/clients/{mia.id}/visibility")).status_code == 403
     assert not (await Membership.get(practitioner=priya)).discreet
+
+
+async def test_a_discreet_member_is_told_what_the_team_will_see_before_acting(client):
+    priya, _aroha, sam, mia = await support.thompson_team()
+    forms = ("attentions", "meeting", "invite")
+    await sign_in(client, sam)
+    for form in forms:
+        page = await client.get(f"/clients/{mia.id}/{form}")
+        assert page.status_code == 200
+        assert "You are on this team discreetly." in page.text, form
+    client.cookies.clear()
+    await sign_in(client, priya)
+    for form in forms:
+        page = await client.get(f"/clients/{mia.id}/{form}")
+        assert page.status_code == 200
+        assert "You are on this team discreetly." not in page.text, form
