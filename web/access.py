@@ -10,9 +10,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlencode
 
 from itsdangerous import BadSignature, TimestampSigner
@@ -20,7 +20,7 @@ from tortoise.expressions import Q
 from tortoise.functions import Count
 
 from models.areas import Area
-from models.attentions import Attention
+from models.attentions import Attention, AttentionSeen
 from models.clients import Client
 from models.practitioners import SIGNUP_ANSWERED, Practitioner, PractitionerArea
 from models.teams import Membership
@@ -41,6 +41,14 @@ async def is_member(practitioner: Practitioner, client_id: int) -> bool:
     return await Membership.filter(
         current(), client_id=client_id, practitioner_id=practitioner.id
     ).exists()
+
+
+async def discreet_members(client_id: int) -> list[Practitioner]:
+    """Who is on the team discreetly: for sending them what the team gets, never for showing."""
+    members = await Membership.filter(current(), client_id=client_id, discreet=True).select_related(
+        "practitioner"
+    )
+    return [m.practitioner for m in members]
 
 
 async def visible_team(viewer: Practitioner, client_id: int) -> list[Membership]:
@@ -212,6 +220,42 @@ def joined_at(viewer: Practitioner, membership: Membership) -> datetime:
     return membership.visible_since
 
 
+def seen_since(viewer: Practitioner, membership: Membership) -> datetime | None:
+    """From when `viewer` may count what this member did (views, acknowledgements, contact):
+    since they became visible; None means all of it (the viewer's own, and legacy rows)."""
+    if membership.practitioner_id == viewer.id:
+        return None
+    return membership.visible_since
+
+
+def last_contact_seen(viewer: Practitioner, membership: Membership) -> date | None:
+    """A member's last contact as `viewer` may see it: not one from while they were discreet."""
+    since = seen_since(viewer, membership)
+    contact = membership.last_contact_on
+    if since is not None and contact is not None and contact < clock.as_local(since).date():
+        return None
+    return contact
+
+
+def seen_and_acknowledged(
+    viewer: Practitioner, team: list[Membership], rows: list[AttentionSeen]
+) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+    """Who of the team `viewer` sees has seen and acknowledged each attention. Never a
+    discreet member, nor what a member did before the team could see them."""
+    since = {m.practitioner_id: seen_since(viewer, m) for m in team}
+    seen: dict[int, set[int]] = defaultdict(set)
+    acknowledged: dict[int, set[int]] = defaultdict(set)
+    for row in rows:
+        if row.practitioner_id not in since:
+            continue
+        start = since[row.practitioner_id]
+        if start is None or row.seen_at is None or row.seen_at >= start:
+            seen[row.attention_id].add(row.practitioner_id)
+        if row.acknowledged_at and (start is None or row.acknowledged_at >= start):
+            acknowledged[row.attention_id].add(row.practitioner_id)
+    return seen, acknowledged
+
+
 def history_events(
     viewer: Practitioner, memberships: list[Membership], attentions: list[Attention]
 ) -> list[Event]:
@@ -270,17 +314,10 @@ def invitations_managed_by(practitioner: Practitioner) -> Q:
 REFERENCE_HOURS = 2
 
 
-class _ClockSigner(TimestampSigner):
-    """Timestamps from the app's clock, so tests can move it."""
-
-    def get_timestamp(self) -> int:
-        return int(clock.now().timestamp())
-
-
 def _signer(secret_key: str, practitioner_id: int, client_id: int) -> TimestampSigner:
     # The ids are in the salt, not the payload: the reference says nothing, it only proves.
     salt = f"patchwork-client-reference:{practitioner_id}:{client_id}"
-    return _ClockSigner(secret_key, salt=salt)
+    return clock.TimestampSigner(secret_key, salt=salt)
 
 
 def client_reference(secret_key: str, practitioner_id: int, client_id: int) -> str:

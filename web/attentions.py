@@ -7,8 +7,6 @@ member resolves. Every change alerts the rest of the team.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -48,14 +46,22 @@ async def attentions_page(
     if first_views:  # opening the tab is seeing what is on it
         await AttentionSeen.bulk_create(first_views)
         seen_rows += first_views
-    # Counts cover only the members this viewer can see: never a discreet one's view.
-    seen: dict[int, set[int]] = defaultdict(set)
-    acknowledged: dict[int, set[int]] = defaultdict(set)
-    for row in seen_rows:
-        if row.practitioner_id in visible_ids:
-            seen[row.attention_id].add(row.practitioner_id)
-            if row.acknowledged_at:
-                acknowledged[row.attention_id].add(row.practitioner_id)
+    own = mine(request, team)
+    stale = [
+        row.id
+        for row in seen_rows
+        if row.practitioner_id == practitioner.id
+        and own.visible_since is not None
+        and row.seen_at is not None
+        and row.seen_at < own.visible_since
+    ]
+    if stale:  # seen while discreet: seeing it now, visibly, is what the team may count
+        moment = now()
+        await AttentionSeen.filter(id__in=stale).update(seen_at=moment)
+        for row in seen_rows:
+            if row.id in stale:
+                row.seen_at = moment
+    seen, acknowledged = access.seen_and_acknowledged(practitioner, team, seen_rows)
     raiser = {a.id: access.attention_raiser(practitioner, a, visible_ids) for a in attentions}
     # Who has seen an unnamed attention would tell whether its raiser is someone visible (their
     # own view counts) or discreet (it never does): only its raiser sees those counts.

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import itsdangerous
+
 _zone = ZoneInfo("Australia/Melbourne")
 #: Added to the real time: tests move the clock with `shifted`.
 _offset = timedelta(0)
@@ -34,6 +36,11 @@ def local_now() -> datetime:
     return now().astimezone(_zone)
 
 
+def as_local(moment: datetime) -> datetime:
+    """An aware moment in the deployment's zone."""
+    return moment.astimezone(_zone)
+
+
 def today() -> date:
     return local_now().date()
 
@@ -48,3 +55,11 @@ def shifted(delta: timedelta) -> Iterator[None]:
         yield
     finally:
         _offset = before
+
+
+class TimestampSigner(itsdangerous.TimestampSigner):
+    """itsdangerous's signer, timestamped by this clock: what it signs expires on the app's
+    time, which tests can move (the machine's clock is never read directly)."""
+
+    def get_timestamp(self) -> int:
+        return int(now().timestamp())

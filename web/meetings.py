@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from tortoise.transactions import in_transaction
 
-from web import audit, clock
+from web import access, audit, clock
 from web.auth import me, signed_in
 from web.inputs import form_date, form_int
 from web.notify import enqueue_email
@@ -184,7 +184,9 @@ async def arrange_meeting(request: Request) -> Response:
     # copy but appears in nobody's invitation, and a visible one's invitation looks the same.
     organiser = me(request)
     attendees = [m.practitioner.email for m in team if not m.discreet]
-    recipients = attendees if organiser.email in attendees else [*attendees, organiser.email]
+    # Discreet members get their own copy (they see the team), listed in nobody's.
+    unseen = [p.email for p in await access.discreet_members(client.id)]
+    recipients = list(dict.fromkeys([*attendees, organiser.email, *unseen]))
     organiser_address = parseaddr(settings.mail_from)[1]
     ics = invitation(
         uid=f"{uuid.uuid4()}@{settings.rp_id}",

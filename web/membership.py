@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 from models.clients import Client
 from models.practitioners import Practitioner
 from models.teams import END_REASONS, Membership
-from web import access, audit, ratelimit
+from web import access, audit, clock, ratelimit
 from web.alerts import tell_team
 from web.auth import me, now, signed_in
 from web.errors import error_page, too_many_requests, too_many_searches
@@ -95,7 +95,7 @@ async def _join(
             role=role[:120],
             started_at=moment,
             last_confirmed_at=moment,
-            last_contact_on=moment.date(),
+            last_contact_on=clock.today(),
             discreet=practitioner.organisation.sensitive,
             visible_since=None if practitioner.organisation.sensitive else moment,
         )

@@ -102,6 +102,7 @@ async def show(request: Request) -> Response:
             "mailto": mailto,
             "others": others,
             "since": {m.id: access.joined_at(me(request), m) for m in team},
+            "last_contact": {m.id: access.last_contact_seen(me(request), m) for m in team},
             "tab": "team",
             "notice": request.query_params.get("done", ""),
             "lapsed_before": lapsed_before(request.app.state.settings),
@@ -198,8 +199,12 @@ async def visibility(request: Request) -> Response:
         return RedirectResponse(f"/clients/{client.id}", status_code=303)
     moment = now()
     async with in_transaction():
+        # Choosing to be seen confirms the involvement too: an old check-in date would
+        # show "not confirmed since" a day from before the team could see them.
         await Membership.filter(id=own.id).update(
-            discreet=wanted, visible_since=None if wanted else moment
+            discreet=wanted,
+            visible_since=None if wanted else moment,
+            last_confirmed_at=moment,
         )
         await audit.record(
             request, "team.visibility", client_id=client.id, area_id=client.area_id, discreet=wanted

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from itsdangerous import URLSafeTimedSerializer
 
-from models.attentions import Attention
-from models.notifications import Notification, Outbox
+from models.attentions import Attention, AttentionSeen
+from models.circles import CircleLink, ordered_pair
+from models.notifications import Notification, Outbox, PushSubscription
 from models.teams import Membership
 from tests import support
 from tests.support import count_queries
@@ -96,7 +97,9 @@ async def test_a_meeting_invitation_goes_to_every_visible_member_as_ics(client, 
     )
     assert response.status_code == 303
     mails = await Outbox.all()
-    assert sorted(m.recipient for m in mails) == sorted([priya.email, aroha.email])
+    # Sam (discreet) gets a copy of the same invitation, which lists only those visible.
+    assert sorted(m.recipient for m in mails) == sorted([priya.email, aroha.email, sam.email])
+    assert len({m.attachments[0]["content"] for m in mails}) == 1
     ics = mails[0].attachments[0]["content"].replace("\r\n ", "")  # unfold long lines
     assert "BEGIN:VEVENT" in ics and "METHOD:REQUEST" in ics and "\r\n" in ics
     assert "LOCATION:Sunshine MCH Centre\\, room 2" in ics
@@ -179,8 +182,8 @@ async def test_history_shows_who_was_involved_when_newest_first(client):
     await support.member(
         mia,
         tom,
-        started_at=datetime.now(UTC) - timedelta(days=300),
-        ended_at=datetime.now(UTC) - timedelta(days=100),
+        started_at=clock.now() - timedelta(days=300),
+        ended_at=clock.now() - timedelta(days=100),
         end_reason="transferred",
     )
     await Attention.create(client=mia, raised_by=aroha, text="Missed two appointments")
@@ -194,46 +197,75 @@ async def test_history_shows_who_was_involved_when_newest_first(client):
 
 
 async def test_a_discreet_member_appears_nowhere_to_anyone_else(client):
-    priya, aroha, sam, mia = await support.thompson_team()
-    tom = await support.practitioner("Tom Walsh", "tom.walsh@wyndham.example")
-    await Attention.create(client=mia, raised_by=sam, text="Please call me")
+    """Sam, discreet on Mia's and Leo's teams (linked in a circle), acts: an attention he
+    raised named before going discreet, one raised now, contact, a check-in, seeing and
+    acknowledging. Priya and Aroha then load every tab of Mia's team (and Priya Leo's), their
+    dashboard, search and notifications, as pages and as htmx fragments, and act on them:
+    every request succeeds, and no page, count, email or push shows a trace of Sam."""
+    priya, aroha, sam, _tom, mia, leo = await support.thompson_siblings()
+    await support.member(leo, sam, discreet=True)
+    a, b, relationship = ordered_pair(mia.id, leo.id, "sibling")
+    await CircleLink.create(client_a_id=a, client_b_id=b, relationship=relationship)
+    # Raised with his name while he was visible; he is discreet again now.
+    earlier = await Attention.create(client=mia, raised_by=sam, text="Please call me")
+    await AttentionSeen.create(attention=earlier, practitioner=sam, acknowledged_at=clock.now())
+    await PushSubscription.create(
+        practitioner=priya, endpoint="http://127.0.0.1:9/push/priya", p256dh="BAAA", auth="AAAA"
+    )
+    await sign_in(client, sam)
+    token = await csrf_token(client, f"/clients/{mia.id}")
+    for path, data in (
+        (f"/clients/{mia.id}/attentions", {"text": "Please ring the family"}),
+        (f"/clients/{mia.id}/contact", {}),
+        (f"/clients/{mia.id}/checkin", {}),
+    ):
+        response = await client.post(path, data={**data, "csrf_token": token})
+        assert response.status_code == 303, (path, response.text)
+    assert await Notification.filter(practitioner=priya, kind="attention_raised").count() == 1
     day = (clock.today() + timedelta(days=7)).isoformat()
+    invitees = {priya.id: "tom.walsh@wyndham.example", aroha.id: "nina.new@dffh.example"}
+    await support.practitioner("Tom Walsh", "tom.walsh@wyndham.example")
     for viewer in (priya, aroha):
         client.cookies.clear()
         await sign_in(client, viewer)
-        paths = [
-            f"/clients/{mia.id}",
-            f"/clients/{mia.id}/history",
-            f"/clients/{mia.id}/meeting",
-            f"/clients/{mia.id}/invite",
-            f"/clients/{mia.id}/join-code",
-            f"/clients/{mia.id}/leave",
-            "/",
-            "/clients/search?q=mia+thompson",
-        ]
+        tabs = ("", "/history", "/attentions", "/circle", "/checkin", "/meeting", "/invite")
+        paths = [f"/clients/{mia.id}{tab}" for tab in (*tabs, "/join-code", "/leave")]
+        if viewer == priya:  # on Leo's team too
+            paths += [f"/clients/{leo.id}", f"/clients/{leo.id}/circle"]
+        paths += ["/", "/clients/search?q=mia+thompson", "/notifications", "/notifications/badge"]
         for path in paths:
             for headers in ({}, {"HX-Request": "true"}):
-                text = (await client.get(path, headers=headers)).text
+                page = await client.get(path, headers=headers)
+                assert page.status_code == 200, (viewer.name, path, headers, page.status_code)
                 for secret in SAM_TRACES:
-                    assert secret not in text, (viewer.name, path, secret)
+                    assert secret not in page.text, (viewer.name, path, secret)
+                # Counts are of the visible team: Sam's view and Sam himself never count.
+                for seen, of in re.findall(r"seen by (\d+) of (\d+)", page.text):
+                    assert int(seen) <= int(of) == 2, (viewer.name, path)
+                assert "3 team members" not in page.text, (viewer.name, path)
         token = await csrf_token(client, f"/clients/{mia.id}")
-        await client.post(
-            f"/clients/{mia.id}/meeting",
-            data={
-                "date": day,
-                "time": "10:00",
-                "minutes": "30",
-                "place": "Online",
-                "csrf_token": token,
-            },
-        )
-        await client.post(
-            f"/clients/{mia.id}/invite", data={"email": tom.email, "csrf_token": token}
-        )
-    for mail in await Outbox.all():
-        assert mail.recipient != sam.email
+        for path, data in (
+            (
+                f"/clients/{mia.id}/meeting",
+                {"date": day, "time": "10:00", "minutes": "30", "place": "Online"},
+            ),
+            (f"/clients/{mia.id}/invite", {"email": invitees[viewer.id]}),
+            (f"/clients/{mia.id}/attentions", {"text": f"Update from {viewer.name}"}),
+            (f"/clients/{mia.id}/attentions/{earlier.id}/acknowledge", {}),
+            (f"/clients/{mia.id}/contact", {}),
+        ):
+            response = await client.post(path, data={**data, "csrf_token": token})
+            assert response.status_code == 303, (viewer.name, path, response.text)
+        attentions = await client.get(f"/clients/{mia.id}/attentions")
+        assert "Raised by A team member" in attentions.text
         for secret in SAM_TRACES:
-            assert secret not in mail.body
+            assert secret not in attentions.text
+    assert await Outbox.filter(recipient=sam.email).exists()  # Sam is told, never shown
+    others = await Outbox.exclude(recipient=sam.email)
+    assert {m.channel for m in others} == {"email", "push"} and len(others) >= 6
+    for mail in others:
+        for secret in SAM_TRACES:
+            assert secret not in mail.subject and secret not in mail.body
             for attachment in mail.attachments:
                 assert secret not in attachment["content"]
 
@@ -321,3 +353,47 @@ async def test_a_discreet_member_is_told_what_the_team_will_see_before_acting(cl
         page = await client.get(f"/clients/{mia.id}/{form}")
         assert page.status_code == 200
         assert "You are on this team discreetly." not in page.text, form
+
+
+async def test_becoming_visible_shows_nothing_from_the_discreet_time(client):
+    """Contact, check-in and views from while Sam was discreet stay out of what the team sees."""
+    priya, aroha, sam, mia = await support.thompson_team()
+    await sign_in(client, aroha)
+    token = await csrf_token(client, f"/clients/{mia.id}")
+    raised = await client.post(
+        f"/clients/{mia.id}/attentions", data={"text": "Call me", "csrf_token": token}
+    )
+    assert raised.status_code == 303
+    client.cookies.clear()
+    await sign_in(client, sam)
+    token = await csrf_token(client, f"/clients/{mia.id}")
+    assert (await client.get(f"/clients/{mia.id}/attentions")).status_code == 200
+    contact = await client.post(f"/clients/{mia.id}/contact", data={"csrf_token": token})
+    assert contact.status_code == 303
+    old = clock.now() - timedelta(days=200)
+    await Membership.filter(practitioner=sam).update(last_confirmed_at=old)
+    with clock.shifted(timedelta(days=2)):
+        client.cookies.clear()
+        await sign_in(client, sam)
+        token = await csrf_token(client, f"/clients/{mia.id}")
+        shown = await client.post(
+            f"/clients/{mia.id}/visibility",
+            data={"discreet": "no", "confirmed": "yes", "csrf_token": token},
+        )
+        assert shown.status_code == 303
+        client.cookies.clear()
+        await sign_in(client, priya)
+        team = (await client.get(f"/clients/{mia.id}")).text
+        card = team[team.index("Sam Lee") :]
+        card = card[: card.index("</article>")]
+        assert "Last contact not recorded" in card
+        assert "Not confirmed since" not in card
+        attentions = (await client.get(f"/clients/{mia.id}/attentions")).text
+        # Aroha and Priya have seen it; Sam's view from while discreet does not count.
+        assert "seen by 2 of 3" in attentions
+        client.cookies.clear()
+        await sign_in(client, sam)
+        assert (await client.get(f"/clients/{mia.id}/attentions")).status_code == 200
+        client.cookies.clear()
+        await sign_in(client, priya)
+        assert "seen by 3 of 3" in (await client.get(f"/clients/{mia.id}/attentions")).text
