@@ -19,7 +19,7 @@ from tortoise.expressions import Q
 from models.notifications import Notification, Outbox, PushSubscription
 from models.practitioners import Practitioner
 from models.teams import Membership
-from web import access
+from web import access, ratelimit
 from web.auth import now
 from web.notify import enqueue_email
 from web.settings import Settings
@@ -135,6 +135,27 @@ async def tell_team(
         url=url,
     )
     return {m.practitioner_id for m in members}  # type: ignore[attr-defined]
+
+
+async def tell_team_once(
+    settings: Settings,
+    client_id: int,
+    actor: Practitioner,
+    kind: str,
+    url: str,
+    *,
+    topic: str,
+    named: bool = True,
+    already_told: Iterable[int] = (),
+) -> set[int]:
+    """`tell_team`, but at most once an hour for one practitioner's changes of one `topic`
+    ("membership": joins, leaves and becoming visible; "circle": links made and removed) to
+    one team, so toggling over and over floods nobody; the team's pages show every change."""
+    if not await ratelimit.hit(f"team-alert:{topic}:{actor.id}:{client_id}", 1):
+        return set()
+    return await tell_team(
+        settings, client_id, actor, kind, url, named=named, already_told=already_told
+    )
 
 
 # -- the 07:00 digest -------------------------------------------------------------------------

@@ -14,12 +14,15 @@ from starlette.routing import Route
 from tortoise.transactions import in_transaction
 
 from models.attentions import CATEGORIES, MAX_LENGTH, Attention, AttentionSeen
-from web import access, audit
+from web import access, audit, ratelimit
 from web.alerts import tell_team
 from web.auth import me, now, signed_in
+from web.errors import too_many_requests
 from web.render import page_or_block
 from web.teams import mine, team_or_refusal
 
+#: Attentions one member may raise on one team in an hour.
+ATTENTIONS_PER_HOUR = 10
 CATEGORY_LABELS = {"concern": "Concern", "information": "Information", "meeting": "Meeting needed"}
 
 
@@ -118,6 +121,13 @@ async def raise_attention(request: Request) -> Response:
     if errors:
         return await attentions_page(request, form, errors, status_code=422)
     practitioner = me(request)
+    # Each attention alerts the whole team: a cap keeps one member from flooding it.
+    if not await ratelimit.hit(f"attention:{practitioner.id}:{client.id}", ATTENTIONS_PER_HOUR):
+        return too_many_requests(
+            request,
+            f"You have raised {ATTENTIONS_PER_HOUR} attentions on this team in the last hour, "
+            "and each one alerts the whole team. Call your colleagues, or try again later.",
+        )
     async with in_transaction():
         attention = await Attention.create(
             client_id=client.id,

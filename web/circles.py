@@ -23,7 +23,7 @@ from models.clients import Client
 from models.practitioners import Practitioner
 from models.teams import Membership
 from web import access, audit
-from web.alerts import tell_team
+from web.alerts import tell_team_once
 from web.auth import me, signed_in
 from web.inputs import MAX_ID, form_int
 from web.render import page_or_block
@@ -253,12 +253,13 @@ async def tell_both_teams(
     """Each person on either team but the actor, once, pointing at their own client."""
     told: set[int] = set()
     for client_id in (link.client_a_id, link.client_b_id):  # type: ignore[attr-defined]
-        told |= await tell_team(
+        told |= await tell_team_once(
             request.app.state.settings,
             client_id,
             actor,
             kind,
             f"/clients/{client_id}/circle",
+            topic="circle",
             named=False,
             already_told=told,
         )

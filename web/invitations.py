@@ -62,6 +62,8 @@ async def invite(request: Request) -> Response:
     elif colleague is not None and any(m.practitioner_id == colleague.id for m in team):
         # Only someone the inviter can see: a discreet member is invited like anyone else.
         problem = "That colleague is already on this team"
+    elif colleague is None and await vouching.unvouchable(email, me(request).organisation):
+        problem = vouching.SENSITIVE_UNVOUCHABLE
     if problem:
         return page_or_block(
             request,
@@ -158,6 +160,8 @@ async def invite_to_patchwork(request: Request) -> Response:
         email=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now()
     ):
         problem = "That colleague already has an invitation waiting: resend it from the list"
+    elif organisation is not None and await vouching.unvouchable(email, organisation):
+        problem = vouching.SENSITIVE_UNVOUCHABLE
     if problem or organisation is None:
         errors = {"email": problem} if problem else {}
         if organisation is None:

@@ -19,7 +19,7 @@ from models.clients import Client
 from models.practitioners import Practitioner
 from models.teams import END_REASONS, Membership
 from web import access, audit, clock, ratelimit
-from web.alerts import tell_team
+from web.alerts import tell_team_once
 from web.auth import me, now, signed_in
 from web.errors import error_page, too_many_requests, too_many_searches
 from web.render import page_or_block
@@ -150,9 +150,14 @@ async def alert_team(request: Request, client: Client, actor: Practitioner, kind
     """Tell the rest of the team (discreet members too: they see, they are not seen). Only
     the first join or leave by one practitioner on a team in an hour alerts, so joining and
     leaving over and over tells the team once; its page and history show the rest."""
-    if not await ratelimit.hit(f"team-alert:{actor.id}:{client.id}", 1):
-        return
-    await tell_team(request.app.state.settings, client.id, actor, kind, f"/clients/{client.id}")
+    await tell_team_once(
+        request.app.state.settings,
+        client.id,
+        actor,
+        kind,
+        f"/clients/{client.id}",
+        topic="membership",
+    )
 
 
 # -- routes -----------------------------------------------------------------------------------

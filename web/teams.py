@@ -17,7 +17,7 @@ from models.attentions import Attention
 from models.clients import Client
 from models.teams import Membership
 from web import access, audit, clock
-from web.alerts import tell_team
+from web.alerts import tell_team_once
 from web.auth import me, now, signed_in
 from web.errors import error_page
 from web.render import page_or_block
@@ -210,8 +210,14 @@ async def visibility(request: Request) -> Response:
             request, "team.visibility", client_id=client.id, area_id=client.area_id, discreet=wanted
         )
         if not wanted:  # to the team, this is someone joining
-            settings = request.app.state.settings
-            await tell_team(settings, client.id, me(request), "joined", f"/clients/{client.id}")
+            await tell_team_once(
+                request.app.state.settings,
+                client.id,
+                me(request),
+                "joined",
+                f"/clients/{client.id}",
+                topic="membership",
+            )
     return RedirectResponse(f"/clients/{client.id}?done=visibility", status_code=303)
 
 

@@ -57,6 +57,20 @@ async def named_organisation(inviter: Practitioner, raw: object) -> Organisation
     return await Organisation.get_or_none(id=wanted)
 
 
+#: Why an invitation cannot place someone in a sensitive service on the inviter's word alone.
+SENSITIVE_UNVOUCHABLE = (
+    "Patchwork can only add someone to a sensitive service when that service owns their email "
+    "address's domain. Invite them at their work address, or ask your Patchwork administrator "
+    "to add the domain."
+)
+
+
+async def unvouchable(email: str, organisation: Organisation) -> bool:
+    """True when only the inviter's word would place `email` in a sensitive service: never
+    allowed, so nobody joins a team discreetly on a discreet member's say-so alone."""
+    return organisation.sensitive and not await organisations_for(email)
+
+
 @dataclass(frozen=True)
 class Placement:
     organisation: Organisation
@@ -76,7 +90,9 @@ async def placement(invitation: Invitation) -> Placement | None:
     if inviter is None or not inviter.active or named is None:
         return None
     organisation = await Organisation.get_or_none(id=named)
-    return Placement(organisation, inviter) if organisation is not None else None
+    if organisation is None or organisation.sensitive:  # a sensitive service is never vouched for
+        return None
+    return Placement(organisation, inviter)
 
 
 async def organisation_choices(practitioner: Practitioner) -> list[Organisation]:

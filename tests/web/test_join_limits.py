@@ -11,12 +11,14 @@ from itertools import product
 from string import ascii_lowercase
 
 from models.audit import AuditEvent
+from models.circles import CircleLink
 from models.notifications import Notification, Outbox
 from models.practitioners import PractitionerArea
 from models.teams import Membership
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
 from web import access, clock
+from web.attentions import ATTENTIONS_PER_HOUR
 
 
 def distinct_queries(count: int) -> list[str]:
@@ -119,6 +121,38 @@ async def test_one_query_counts_once_however_its_groups_are_asked_for(client, se
         ).status_code == 200
 
 
+async def test_the_same_query_in_other_areas_counts_again(client, settings):
+    """Changing one's areas between searches reaches other clients, so the same text searched
+    in other areas is another search; one search's groups still count once."""
+    await priya_signed_in(client)  # Brimbank
+    limit = settings.search_rate_per_hour
+    for text in distinct_queries(limit - 2):
+        assert (await client.get("/clients/search", params={"q": text})).status_code == 200
+
+    async def search_every_group() -> list[int]:
+        asks = [
+            {"q": "mia thompson"},
+            {"q": "Thompson Mia", "scope": "district"},
+            {"q": "mia thompson", "scope": "state"},
+            {"q": "mia thompson", "show": ["district", "state"]},
+        ]
+        return [(await client.get("/clients/search", params=p)).status_code for p in asks]
+
+    async def choose(code: str) -> None:
+        token = await csrf_token(client, "/profile")
+        area = await support.council(code)
+        saved = await client.post("/profile/areas", data={"areas": [area.id], "csrf_token": token})
+        assert saved.status_code == 303
+
+    assert await search_every_group() == [200] * 4  # counted once: limit - 1
+    await choose("LGA27260")  # Wyndham: other local, district and state groups
+    assert await search_every_group() == [200] * 4  # counted once more: the limit
+    await choose("LGA22750")  # Greater Geelong: yet other clients, refused
+    assert await search_every_group() == [429] * 4
+    await choose("LGA21180")  # back to Brimbank: already counted this hour
+    assert await search_every_group() == [200] * 4
+
+
 async def test_opening_a_join_page_counts_against_the_search_limit(client, settings):
     *_team, mia = await support.thompson_team()
     nina = await support.practitioner("Nina Rossi", "nina.rossi@brimbank.example")
@@ -155,3 +189,44 @@ async def test_offering_duplicates_counts_against_the_search_limit(client, setti
     refused = await client.post("/clients/new", data=form)
     assert refused.status_code == 429 and "Thompson" not in refused.text.split("<main", 1)[1]
     assert await AuditEvent.filter(action="client.search_refused", actor_id=priya.id).count() == 1
+
+
+async def test_toggling_visibility_linking_and_raising_cannot_flood_a_team(client):
+    """Becoming visible over and over alerts the team once an hour (with joins and leaves);
+    linking and unlinking a circle alerts each team once; attentions are capped at 10."""
+    priya, aroha, sam, tom, mia, leo = await support.thompson_siblings()
+    await sign_in(client, sam)
+    token = await csrf_token(client, f"/clients/{mia.id}")
+    for wanted in ("no", "yes") * 5:
+        toggled = await client.post(
+            f"/clients/{mia.id}/visibility",
+            data={"discreet": wanted, "confirmed": "yes", "csrf_token": token},
+        )
+        assert toggled.status_code == 303
+    assert await Notification.filter(practitioner=aroha, kind="joined").count() == 1
+    client.cookies.clear()
+    await sign_in(client, priya)
+    token = await csrf_token(client, f"/clients/{mia.id}")
+    for _ in range(5):
+        linked = await client.post(
+            f"/clients/{mia.id}/circle",
+            data={"other": str(leo.id), "relationship": "sibling", "csrf_token": token},
+        )
+        assert linked.status_code == 303
+        link = await CircleLink.get()
+        removed = await client.post(
+            f"/clients/{mia.id}/circle/{link.id}/remove", data={"csrf_token": token}
+        )
+        assert removed.status_code == 303
+    assert await Notification.filter(practitioner=aroha, kind__startswith="circle").count() == 1
+    assert await Notification.filter(practitioner=tom, kind__startswith="circle").count() == 1
+    answers = []
+    for n in range(ATTENTIONS_PER_HOUR + 2):
+        raised = await client.post(
+            f"/clients/{mia.id}/attentions", data={"text": f"Call {n}", "csrf_token": token}
+        )
+        answers.append(raised.status_code)
+    assert answers == [303] * ATTENTIONS_PER_HOUR + [429, 429]
+    assert await Notification.filter(practitioner=aroha, kind="attention_raised").count() == (
+        ATTENTIONS_PER_HOUR
+    )

@@ -294,7 +294,7 @@ async def test_what_a_discreet_member_cannot_hide_reads_like_a_visible_members_a
                     actor, f"/clients/{mia}/circle", other=str(world.leo), relationship="sibling"
                 )
             elif action == "invite":
-                await post(actor, f"/clients/{mia}/invite", email="new.colleague@elsewhere.example")
+                await post(actor, f"/clients/{mia}/invite", email="new.colleague@brimbank.example")
                 await post(actor, f"/clients/{mia}/invite", email=world.tom.email)
             else:
                 priya = await as_(world.priya)

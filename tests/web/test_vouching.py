@@ -137,3 +137,24 @@ async def test_the_migration_marks_earlier_invitees_at_unowned_domains_as_vouche
     await migration.vouch_for_invitees_at_unowned_domains(None, editor)
     assert (await Practitioner.get(id=gina.id)).organisation_vouched_by_id == priya.id
     assert (await Practitioner.get(id=nina.id)).organisation_vouched_by_id is None
+
+
+async def test_a_sensitive_service_is_never_vouched_for(client, settings):
+    """Sam (discreet, Westside Recovery) cannot place an outsider in Westside on his word, so
+    nobody joins a team discreetly on a discreet member's say-so, and no signup page names
+    him; an earlier invitation that would do it places nobody."""
+    _priya, _aroha, sam, mia = await support.thompson_team()
+    await sign_in(client, sam)
+    for path in (f"/clients/{mia.id}/invite", "/invitations"):
+        refused = await post(client, path, email=GINA)
+        assert refused.status_code == 422
+        assert "only add someone to a sensitive service" in refused.text
+    assert not await Invitation.exists(email=GINA)
+    # A colleague at Westside's own domain is invited as before.
+    sent = await post(client, f"/clients/{mia.id}/invite", email="kim.ward@westsiderecovery.example")
+    assert sent.status_code == 303
+    _invitation, link = await send_invitation(settings, GINA, sam, client_id=mia.id)
+    client.cookies.clear()
+    opened = await post(client, link.removeprefix(settings.base_url))
+    assert opened.status_code == 422 and "not on Patchwork yet" in opened.text
+    assert not await Practitioner.exists(email=GINA)
