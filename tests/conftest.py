@@ -269,8 +269,10 @@ def oidc(oidc_server: Any) -> Any:
     """The test OpenID provider, honest and with nobody signed in, for each test."""
     provider = oidc_server.provider
     provider.forge = None
+    provider.refuse = None
     provider.user = {}
     provider.authorize_requests.clear()
+    provider.codes.clear()
     from web import sso
 
     sso._metadata.clear()

@@ -1,13 +1,17 @@
 """A small OpenID Connect provider for tests, on 127.0.0.1 in a thread.
 
 Authorization code flow with PKCE (S256), RS256 ID tokens from joserfc. It signs in
-whichever user the test set, and can be told to forge a bad token to prove it is refused.
+whichever user the test set, and can be told to forge a bad token, or to answer with an
+OAuth `error=`, to prove each is refused. Its clock is the app's (`web.clock`), so a test that
+moves one moves both.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
+import json
 import secrets
 import threading
 import time
@@ -17,13 +21,31 @@ from urllib.parse import urlencode
 
 import uvicorn
 from joserfc import jwt
-from joserfc.jwk import KeySet, RSAKey
+from joserfc.jwk import ECKey, KeySet, RSAKey
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from tests.support import free_port
+from web import clock
+
+#: The forgeries `Provider.forge` can be set to, each an ID token Patchwork must refuse.
+FORGERIES = (
+    "bad-signature",  # same kid, another key
+    "wrong-audience",
+    "wrong-nonce",
+    "expired",
+    "wrong-issuer",
+    "no-subject",  # no `sub` claim at all
+    "alg-none",  # unsigned, "alg": "none"
+    "alg-hs256",  # HMAC keyed with the provider's published public key (algorithm confusion)
+    "alg-unadvertised",  # ES256 with a key in the JWKS, though discovery says RS256 only
+)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 @dataclass
@@ -32,10 +54,14 @@ class Provider:
     client_secret: str = "s3cret-for-tests"
     port: int = field(default_factory=free_port)
     key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, {"kid": "good"}))
+    #: Published in the JWKS too, for the "alg-unadvertised" forgery.
+    ec_key: ECKey = field(default_factory=lambda: ECKey.generate_key("P-256", {"kid": "ec"}))
     #: The claims of whoever "signs in" at the provider next.
     user: dict[str, Any] = field(default_factory=dict)
-    #: None, or one of "bad-signature", "wrong-audience", "wrong-nonce", "expired", "wrong-issuer".
+    #: None, or one of FORGERIES.
     forge: str | None = None
+    #: None, or an OAuth error code (e.g. "access_denied") to send the browser back with.
+    refuse: str | None = None
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     authorize_requests: list[dict[str, str]] = field(default_factory=list)
 
@@ -68,7 +94,7 @@ class Provider:
         )
 
     async def jwks(self, request: Request) -> Response:
-        return JSONResponse(KeySet([self.key]).as_dict(private=False))
+        return JSONResponse(KeySet([self.key, self.ec_key]).as_dict(private=False))
 
     async def authorize(self, request: Request) -> Response:
         params = dict(request.query_params)
@@ -78,6 +104,9 @@ class Provider:
             or params.get("code_challenge_method") != "S256"
         ):
             return JSONResponse({"error": "invalid_request"}, status_code=400)
+        if self.refuse:
+            query = urlencode({"error": self.refuse, "state": params["state"]})
+            return RedirectResponse(f"{params['redirect_uri']}?{query}", status_code=302)
         code = secrets.token_urlsafe(16)
         self.codes[code] = {**params, "user": dict(self.user)}
         query = urlencode({"code": code, "state": params["state"]})
@@ -108,7 +137,7 @@ class Provider:
         )
 
     def id_token(self, grant: dict[str, Any]) -> str:
-        moment = int(time.time())
+        moment = int(clock.now().timestamp())
         claims = {
             "iss": self.issuer,
             "aud": self.client_id,
@@ -128,7 +157,23 @@ class Provider:
             claims["exp"] = moment - 600
         elif self.forge == "wrong-issuer":
             claims["iss"] = "https://evil.example"
+        elif self.forge == "no-subject":
+            claims.pop("sub", None)
+        elif self.forge == "alg-none":
+            return self.unsigned({"alg": "none", "kid": "good"}, claims)
+        elif self.forge == "alg-hs256":
+            header = self.unsigned({"alg": "HS256", "kid": "good"}, claims).rstrip(".")
+            secret = self.key.as_pem(private=False)
+            mac = hmac.new(secret, header.encode(), hashlib.sha256).digest()
+            return f"{header}.{_b64(mac)}"
+        elif self.forge == "alg-unadvertised":
+            return jwt.encode({"alg": "ES256", "kid": "ec"}, claims, self.ec_key)
         return jwt.encode({"alg": "RS256", "kid": "good"}, claims, key)
+
+    @staticmethod
+    def unsigned(header: dict[str, Any], claims: dict[str, Any]) -> str:
+        encode = lambda part: _b64(json.dumps(part).encode())  # noqa: E731
+        return f"{encode(header)}.{encode(claims)}."
 
 
 class ProviderServer:

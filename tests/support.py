@@ -9,13 +9,14 @@ import logging
 import re
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from tortoise import Tortoise, connections
 
 from models.areas import Area
 from models.clients import Client
@@ -228,7 +229,7 @@ async def thompson_team() -> tuple[Practitioner, Practitioner, Practitioner, Cli
         mobile="0491 570 159",
     )
     mia = await client(other_names="Mimi")
-    long_ago = datetime.now(UTC) - timedelta(days=400)
+    long_ago = clock.now() - timedelta(days=400)
     await member(mia, priya, started_at=long_ago, last_contact_on=clock.today() - timedelta(days=3))
     await member(mia, aroha)
     await member(mia, sam, discreet=True)
@@ -244,3 +245,50 @@ async def thompson_siblings() -> tuple[Practitioner, ...]:
     await member(leo, tom)
     await member(leo, priya)
     return priya, aroha, sam, tom, mia, leo  # type: ignore[return-value]
+
+
+# -- what is stored ------------------------------------------------------------------------
+
+#: Tables that record attempts by design: a refusal may add rows, never change one.
+LEDGERS = {"audit_event", "rate_limit_hit"}
+#: Reference data (large rows, no route writes it): compared once per example, not per request.
+REFERENCE = ("area",)
+#: Columns every signed-in request may touch (the session's last use).
+VOLATILE = {"session": {"last_seen_at"}}
+
+
+async def snapshot(reference: bool = False) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table (or of the reference tables), in primary-key order."""
+    connection = connections.get("default")
+    models = [
+        m for m in Tortoise.apps["models"].values() if (m._meta.db_table in REFERENCE) == reference
+    ]
+    results = await asyncio.gather(
+        *(
+            connection.execute_query_dict(
+                f'SELECT * FROM "{m._meta.db_table}" ORDER BY "{m._meta.db_pk_column}"'
+            )
+            for m in models
+        )
+    )
+    tables = {}
+    for model, rows in zip(models, results, strict=True):
+        skip = VOLATILE.get(model._meta.db_table, set())
+        tables[model._meta.db_table] = [
+            tuple(sorted((k, v) for k, v in row.items() if k not in skip)) for row in rows
+        ]
+    return tables
+
+
+def changed(
+    before: dict[str, list[Any]],
+    after: dict[str, list[Any]],
+    ledgers: Collection[str] = LEDGERS,
+) -> list[str]:
+    """Tables a refusal changed (a ledger may only have gained rows at its end; pass
+    `ledgers=()` where a refusal may not even add one)."""
+    return [
+        table
+        for table, rows in after.items()
+        if (rows[: len(before[table])] if table in ledgers else rows) != before[table]
+    ]

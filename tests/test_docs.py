@@ -32,6 +32,16 @@ def test_ci_runs_the_readme_test_command_then_postgresql():
     assert "TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test" in ci
 
 
+def test_ci_runs_the_sqlite_pass_23_hours_from_melbourne_and_postgresql_in_the_machines_zone():
+    lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    _run, test = quick_start_commands()
+    sqlite = lines.index(test)
+    postgres = next(n for n, line in enumerate(lines) if line.startswith("TEST_DATABASE_URL="))
+    assert "export TZ=Etc/GMT+12" in lines[:sqlite]
+    restored = [n for n, line in enumerate(lines) if "unset TZ" in line]
+    assert restored and sqlite < restored[0] < postgres
+
+
 def test_the_procfile_runs_web_and_worker():
     procfile = (ROOT / "Procfile").read_text()
     assert re.search(r"^web: python -m web serve .*\$PORT", procfile, re.M)

@@ -47,7 +47,9 @@ async def attentions_page(
         if (a.id, practitioner.id) not in already
     ]
     if first_views:  # opening the tab is seeing what is on it
-        await AttentionSeen.bulk_create(first_views)
+        # Two tabs opening it at once both find it unseen: the unique (attention, practitioner)
+        # keeps one row, and the other insert does nothing (ON CONFLICT DO NOTHING, both DBs).
+        await AttentionSeen.bulk_create(first_views, ignore_conflicts=True)
         seen_rows += first_views
     own = mine(request, team)
     stale = [

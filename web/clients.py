@@ -110,7 +110,8 @@ async def find(request: Request) -> Response:
         )
     # Every request counts, whichever group it asks for; one query's groups count once.
     limit = request.app.state.settings.search_rate_per_hour
-    if not await ratelimit.search(practitioner.id, f"query:{query.normalised}", limit):
+    counted = f"query:{query.normalised}|{searched_areas(scopes)}"
+    if not await ratelimit.search(practitioner.id, counted, limit):
         await audit.record(
             request, "client.search_refused", terms=text, born=born_text, scope=scope or "local"
         )
@@ -124,6 +125,15 @@ async def find(request: Request) -> Response:
             request, "clients/search.html", {**values, "name": scope}, block="group"
         )
     return page_or_block(request, "clients/search.html", values, block="results")
+
+
+def searched_areas(scopes: access.Scopes) -> str:
+    """Where a search looks: the local areas and the rest of their districts (the state group
+    is everywhere else). The same words searched with other areas reach other clients, so
+    the search limit counts them again."""
+    local = sorted(a.id for a in scopes.local)
+    district = sorted(scopes.district_council_ids)
+    return f"local={','.join(map(str, local))};district={','.join(map(str, district))}"
 
 
 async def search_group(

@@ -1,7 +1,8 @@
 """The one clock: every "now" and "today" in the app comes from here, so tests can move it.
 
 `now()` is an aware UTC datetime; `today()` is the date in the deployment's `TIME_ZONE`
-(a Melbourne practitioner's "today", whatever zone the server's own clock is in).
+(a Melbourne practitioner's "today", whatever zone the server's own clock is in);
+`TimestampSigner` is itsdangerous's signer on this clock, for anything signed that expires.
 """
 
 from __future__ import annotations

@@ -93,11 +93,11 @@ async def worker(settings: Settings, on_start: Callable[[asyncio.Event], None]) 
 async def invite_admin(settings: Settings, email: str) -> int:
     """Invite a state administrator (the first one of a deployment, say): the invitation is
     emailed, and its link printed here."""
-    from web.signin import EMAIL_SHAPE, normalise_email
+    from web.signin import normalise_email, valid_email
     from web.signup import organisations_for, send_invitation
 
     email = normalise_email(email)
-    if not EMAIL_SHAPE.match(email):
+    if not valid_email(email):
         print(f"{email!r} is not an email address.", file=sys.stderr)
         return 2
     async with db.database(settings.database_url):

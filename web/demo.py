@@ -12,7 +12,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from tortoise import connections
@@ -27,7 +27,7 @@ from models.organisations import Organisation, OrganisationDomain
 from models.practitioners import Practitioner, PractitionerArea
 from models.search import ClientNameWord
 from models.teams import Membership
-from web import db
+from web import clock, db
 from web.areas import load_areas
 from web.demo_data import (
     ATTENTION_TEXTS,
@@ -67,7 +67,11 @@ async def load_demo(deployment: str, clients: int = 5000, seed: int = 1) -> Load
     if deployment != "AU-VIC":
         raise SystemExit("The demo deployment is Victorian: set DEPLOYMENT=AU-VIC.")
     rng = random.Random(seed)
-    today = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0)
+    # 09:00 UTC of the last day it has reached: the same all day (a seed gives the same
+    # data), and never ahead of the app's clock.
+    today = clock.now().replace(hour=9, minute=0, second=0, microsecond=0)
+    if today > clock.now():
+        today -= timedelta(days=1)
     async with in_transaction():
         areas = await load_areas(deployment)
         organisations = await _organisations(areas)

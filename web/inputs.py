@@ -3,7 +3,9 @@ changes nothing, on SQLite and PostgreSQL alike.
 
 - `InputGuard` (ASGI, wired in web/app.py) refuses with 400 a path, query string, header or
   body that holds NUL (raw or `%00`, or `\\u0000` in JSON), text that is not UTF-8 (lone
-  surrogates included), a charset other than UTF-8, or JSON nested deeper than MAX_JSON_DEPTH.
+  surrogates included), a charset other than UTF-8, or JSON nested deeper than MAX_JSON_DEPTH;
+  and with 415 any multipart body: Patchwork has no uploads, and a route reading a form would
+  otherwise be handed an UploadFile where it expects text.
 - `read_body` reads at most MAX_BODY_BYTES (Content-Length is checked first); the security
   middleware calls it before the CSRF check, so an oversized body gets its own 413 page.
 - The `int` path convertor is replaced once, here, so an id beyond PostgreSQL's integer
@@ -66,6 +68,12 @@ TOO_DEEP = Refusal(
     400,
     "Something was wrong with that request",
     f"It was nested more than {MAX_JSON_DEPTH} levels deep, which Patchwork does not read.",
+)
+NO_UPLOADS = Refusal(
+    415,
+    "Patchwork does not accept file uploads",
+    "Patchwork keeps no documents, photos or case notes, so it takes no files. Go back and "
+    "type what you wanted to say.",
 )
 TOO_LARGE = Refusal(
     413,
@@ -191,6 +199,8 @@ def _unstorable_json(value: Any) -> bool:
 def body_refusal(headers: Headers, body: bytes) -> Refusal | None:
     """Why the body cannot be accepted, if it cannot, whatever its Content-Type claims."""
     media_type, options = parse_options_header(headers.get("content-type", ""))
+    if media_type.startswith(b"multipart/"):  # any subtype: no form here sends one
+        return NO_UPLOADS
     charset = options.get(b"charset", b"utf-8").lower()
     if charset not in (b"utf-8", b"utf8") or not storable(body):
         return UNSTORABLE

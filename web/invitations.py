@@ -3,9 +3,17 @@
 Someone already on Patchwork who is invited to a team gets an alert with a link to join;
 someone new gets an invitation that, once they have signed up, lands them on that team.
 Invitations last 14 days; whoever sent one can resend it (a new link) or withdraw it.
+
+None of it can flood an inbox: an invitation is not sent again while one is waiting for that
+address (to that client's team, or to Patchwork), a colleague already on Patchwork is alerted
+once a day per client however often they are invited (the inviter is answered the same either
+way, so it never tells who invited them first), and each practitioner may send
+INVITATIONS_PER_HOUR invitations and resends an hour, then gets a 429 page saying why.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -13,15 +21,51 @@ from starlette.routing import Route
 from tortoise.transactions import in_transaction
 
 from models.invitations import VALID_DAYS, Invitation
+from models.notifications import Notification
 from models.practitioners import Practitioner
-from web import access, audit, vouching
+from web import access, audit, ratelimit, vouching
 from web.alerts import alert
 from web.auth import me, now, signed_in
+from web.errors import too_many_requests
 from web.render import page_or_block
 from web.settings import Settings
-from web.signin import EMAIL_SHAPE, normalise_email
+from web.signin import normalise_email, valid_email
 from web.signup import send_invitation
 from web.teams import mine, team_or_refusal
+
+#: Invitations and resends one practitioner may send in an hour, all kinds together: each
+#: emails or alerts someone else.
+INVITATIONS_PER_HOUR = 20
+#: A colleague already on Patchwork is alerted to one client's team at most this often.
+REALERT_AFTER = timedelta(days=1)
+
+
+async def invitation_waiting(email: str, client_id: int | None = None) -> bool:
+    """Whether an invitation to `email` (to that client's team, when given) can still be used."""
+    waiting = Invitation.filter(
+        email=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now()
+    )
+    if client_id is not None:
+        waiting = waiting.filter(client_id=client_id)
+    return await waiting.exists()
+
+
+async def within_invitation_limit(request: Request) -> bool:
+    """Count one invitation or resend by the signed-in practitioner; False past the cap
+    (audited as `invitation.refused`)."""
+    if await ratelimit.hit(f"invite:{me(request).id}", INVITATIONS_PER_HOUR):
+        return True
+    await audit.record(request, "invitation.refused", reason="rate limit")
+    return False
+
+
+def too_many_invitations(request: Request) -> Response:
+    return too_many_requests(
+        request,
+        f"You have sent {INVITATIONS_PER_HOUR} invitations in the last hour, the most Patchwork "
+        "allows: each one emails or alerts a colleague, and the limit keeps anyone from using "
+        "Patchwork to flood an inbox. Try again in an hour.",
+    )
 
 
 @signed_in
@@ -53,9 +97,10 @@ async def invite(request: Request) -> Response:
     client, team = found
     settings: Settings = request.app.state.settings
     email = normalise_email(str((await request.form()).get("email", "")))
-    colleague = await Practitioner.get_or_none(email=email)
+    # Checked first: Tortoise refuses even to look up an address too long for the column.
+    colleague = await Practitioner.get_or_none(email=email) if valid_email(email) else None
     problem = ""
-    if not EMAIL_SHAPE.match(email):
+    if not valid_email(email):
         problem = "Enter your colleague's work email address"
     elif colleague is not None and not colleague.active:
         problem = "That colleague's account is deactivated"
@@ -64,6 +109,9 @@ async def invite(request: Request) -> Response:
         problem = "That colleague is already on this team"
     elif colleague is None and await vouching.unvouchable(email, me(request).organisation):
         problem = vouching.SENSITIVE_UNVOUCHABLE
+    elif colleague is None and await invitation_waiting(email, client_id=client.id):
+        # Whoever sent it (a discreet member too): the same answer as for anyone's.
+        problem = "That colleague already has an invitation to this team waiting"
     if problem:
         return page_or_block(
             request,
@@ -77,8 +125,17 @@ async def invite(request: Request) -> Response:
             },
             status_code=422,
         )
+    if not await within_invitation_limit(request):
+        return too_many_invitations(request)
+    # Already alerted to this team today (by anyone): answered as if sent, alerted once.
+    alerted_lately = colleague is not None and await Notification.exists(
+        practitioner_id=colleague.id,
+        kind="invited_to_team",
+        client_id=client.id,
+        created_at__gt=now() - REALERT_AFTER,
+    )
     async with in_transaction():
-        if colleague is not None:
+        if colleague is not None and not alerted_lately:
             await alert(
                 settings,
                 [colleague],
@@ -88,7 +145,7 @@ async def invite(request: Request) -> Response:
                 # The email leads to the notification, whose link carries a fresh reference.
                 url="/notifications",
             )
-        else:
+        elif colleague is None:
             await send_invitation(settings, email, me(request), client_id=client.id)
         await audit.record(
             request,
@@ -96,6 +153,7 @@ async def invite(request: Request) -> Response:
             client_id=client.id,
             area_id=client.area_id,
             existing=colleague is not None,
+            alerted=colleague is not None and not alerted_lately,
         )
     return RedirectResponse(f"/clients/{client.id}?done=invited", status_code=303)
 
@@ -152,13 +210,11 @@ async def invite_to_patchwork(request: Request) -> Response:
     email = normalise_email(str(form.get("email", "")))
     organisation = await vouching.named_organisation(me(request), form.get("organisation_id"))
     problem = ""
-    if not EMAIL_SHAPE.match(email) or len(email) > 254:
+    if not valid_email(email):
         problem = "Enter your colleague's work email address, like name@council.vic.gov.au"
     elif await Practitioner.exists(email=email):
         problem = "That colleague is already on Patchwork: find them in the phone book"
-    elif await Invitation.exists(
-        email=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now()
-    ):
+    elif await invitation_waiting(email):
         problem = "That colleague already has an invitation waiting: resend it from the list"
     elif organisation is not None and await vouching.unvouchable(email, organisation):
         problem = vouching.SENSITIVE_UNVOUCHABLE
@@ -167,6 +223,8 @@ async def invite_to_patchwork(request: Request) -> Response:
         if organisation is None:
             errors["organisation_id"] = "Choose an organisation from the list"
         return await invitations_page(request, email, errors, status_code=422)
+    if not await within_invitation_limit(request):
+        return too_many_invitations(request)
     async with in_transaction():
         invitation, _link = await send_invitation(
             request.app.state.settings, email, me(request), organisation=organisation
@@ -195,6 +253,8 @@ async def resend(request: Request) -> Response:
     invitation = await own_waiting_invitation(request)
     if invitation is None:
         return RedirectResponse("/invitations", status_code=303)
+    if not await within_invitation_limit(request):
+        return too_many_invitations(request)
     async with in_transaction():
         invitation.revoked_at = None
         await send_invitation(

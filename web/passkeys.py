@@ -21,6 +21,7 @@ from webauthn.helpers import base64url_to_bytes, bytes_to_base64url, parse_clien
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
+    AuthenticatorTransport,
     CredentialDeviceType,
     PublicKeyCredentialDescriptor,
     ResidentKeyRequirement,
@@ -29,7 +30,7 @@ from webauthn.helpers.structs import (
 
 from models.auth import PasskeyCredential, WebAuthnChallenge
 from models.practitioners import Practitioner
-from web import audit
+from web import audit, ratelimit
 from web.auth import me, now, public, safe_next, signed_in, signing_up
 from web.settings import Settings
 from web.signin import complete_signin, refuse_signin
@@ -122,6 +123,10 @@ async def authenticate(request: Request) -> Response:
     body = await read_json(request)
     credential = body.get("credential")
     stored: PasskeyCredential | None = None
+    # Anyone can name someone's credential id; only an answer to a live challenge this browser
+    # asked for is an attempt on the account, charged to it (so nobody can charge failures
+    # to lock a colleague out without doing the real ceremony, one challenge each).
+    charge = False
     try:
         if not isinstance(credential, dict):
             raise PasskeyRefused("The passkey's answer could not be read.")
@@ -129,8 +134,11 @@ async def authenticate(request: Request) -> Response:
             credential_id=str(credential.get("id", ""))
         ).select_related("practitioner")
         challenge = await spend_challenge(request, credential, "authenticate")
+        charge = True
         if stored is None:
             raise PasskeyRefused("This passkey is not registered with Patchwork any more.")
+        if await ratelimit.account_locked(stored.practitioner.id):
+            return await refuse_locked(request, stored.practitioner.id)
         handle = credential.get("response", {}).get("userHandle")
         if handle and base64url_to_bytes(handle) != user_handle(stored.practitioner.id):
             raise PasskeyRefused("This passkey belongs to someone else.")
@@ -150,9 +158,8 @@ async def authenticate(request: Request) -> Response:
             raise PasskeyRefused("This account has been deactivated.")
     except (PasskeyRefused, WebAuthnException, KeyError, TypeError, ValueError) as error:
         message = str(error) if isinstance(error, PasskeyRefused) else "That passkey did not work."
-        await refuse_signin(
-            request, stored.practitioner.id if stored else None, "passkey", str(error)[:200]
-        )
+        owner = stored.practitioner.id if stored else None
+        await refuse_signin(request, owner, "passkey", str(error)[:200], charge=charge)
         return JSONResponse({"error": message}, status_code=400)
     stored.sign_count = verified.new_sign_count
     stored.backed_up = verified.credential_backed_up
@@ -161,6 +168,25 @@ async def authenticate(request: Request) -> Response:
     target = safe_next(body.get("next"))
     response = JSONResponse({"redirect": target})
     return await complete_signin(request, stored.practitioner, "passkey", response)
+
+
+LOCKED_MESSAGE = (
+    "There have been too many failed attempts to sign in to this account with a passkey. "
+    "For your safety, wait an hour and try again, or sign in with an email link."
+)
+
+
+async def refuse_locked(request: Request, practitioner_id: int) -> Response:
+    """More than ratelimit.ACCOUNT_FAILURES_PER_HOUR failures: no passkey sign-in for the rest
+    of the hour (not even a good one, so the lock is no oracle). Emailed links still work."""
+    await audit.record(
+        request,
+        "signin.refused",
+        actor_id=practitioner_id,
+        method="passkey",
+        reason="too many failures",
+    )
+    return JSONResponse({"error": LOCKED_MESSAGE}, status_code=429, headers={"Retry-After": "3600"})
 
 
 # -- managing passkeys ------------------------------------------------------------------------
@@ -190,6 +216,23 @@ async def registration_options(request: Request) -> Response:
     return Response(webauthn.options_to_json(options), media_type="application/json")
 
 
+#: The transports WebAuthn names (py_webauthn's AuthenticatorTransport).
+KNOWN_TRANSPORTS = tuple(t.value for t in AuthenticatorTransport)
+
+
+def known_transports(credential: dict[str, Any]) -> list[str]:
+    """The known transports the browser listed (`response.transports`, a list of strings;
+    missing is none), in order, once each; unknown strings are dropped, as WebAuthn asks of a
+    relying party. Anything else is refused, before the challenge is spent."""
+    response = credential.get("response")
+    transports = response.get("transports") if isinstance(response, dict) else None
+    if transports is None:
+        return []
+    if not isinstance(transports, list) or not all(isinstance(t, str) for t in transports):
+        raise PasskeyRefused("The passkey's answer could not be read.")
+    return list(dict.fromkeys(t for t in transports if t in KNOWN_TRANSPORTS))
+
+
 @signing_up
 async def register(request: Request) -> Response:
     """Verify a new passkey and keep it."""
@@ -200,6 +243,7 @@ async def register(request: Request) -> Response:
     try:
         if not isinstance(credential, dict):
             raise PasskeyRefused("The passkey's answer could not be read.")
+        transports = known_transports(credential)
         challenge = await spend_challenge(request, credential, "register", practitioner.id)
         verified = webauthn.verify_registration_response(
             credential=credential,
@@ -214,14 +258,13 @@ async def register(request: Request) -> Response:
         return JSONResponse({"error": message}, status_code=400)
     count = await PasskeyCredential.filter(practitioner=practitioner).count()
     name = str(body.get("name") or "").strip()[:80] or f"Passkey {count + 1}"
-    transports = credential.get("response", {}).get("transports") or []
     passkey = await PasskeyCredential.create(
         practitioner=practitioner,
         credential_id=bytes_to_base64url(verified.credential_id),
         public_key=verified.credential_public_key,
         sign_count=verified.sign_count,
         name=name,
-        transports=[str(t) for t in transports][:8],
+        transports=transports,
         backup_eligible=verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE,
         backed_up=verified.credential_backed_up,
     )

@@ -14,6 +14,8 @@ from pywebpush import WebPushException, webpush
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from models.notifications import PushSubscription
 from web import audit
@@ -27,7 +29,16 @@ class SubscriptionGone(Exception):
     """The push service says this subscription no longer exists (404 or 410)."""
 
 
+def max_length(field: str) -> int:
+    """The length PushSubscription's column holds: one limit, the table's."""
+    length = getattr(PushSubscription._meta.fields_map[field], "max_length", None)
+    assert isinstance(length, int)
+    return length
+
+
 def read_subscription(body: object, settings: Settings) -> tuple[dict[str, str] | None, str]:
+    """The subscription in `body` when every field is a non-empty string that fits its
+    column (endpoint at an allowed push service, keys base64url); else why not."""
     if not isinstance(body, dict) or not isinstance(body.get("keys"), dict):
         return None, "Expected a push subscription: {endpoint, keys: {p256dh, auth}}."
     endpoint, keys = body.get("endpoint"), body["keys"]
@@ -35,11 +46,34 @@ def read_subscription(body: object, settings: Settings) -> tuple[dict[str, str] 
     if not all(isinstance(v, str) and v for v in (endpoint, p256dh, auth)):
         return None, "The subscription needs an endpoint, a p256dh key and an auth secret."
     assert isinstance(endpoint, str) and isinstance(p256dh, str) and isinstance(auth, str)
-    if len(endpoint) > 1000 or not endpoint.startswith(settings.push_allowed_endpoints):
+    too_long = len(endpoint) > max_length("endpoint")
+    if too_long or not endpoint.startswith(settings.push_allowed_endpoints):
         return None, "That push service is not one this server may use."
-    if not (BASE64URL.match(p256dh) and BASE64URL.match(auth)) or len(p256dh) > 200:
-        return None, "The subscription's keys are not valid."
+    for key, field in ((p256dh, "p256dh"), (auth, "auth")):
+        if len(key) > max_length(field) or not BASE64URL.match(key):
+            return None, "The subscription's keys are not valid."
     return {"endpoint": endpoint, "p256dh": p256dh, "auth": auth}, ""
+
+
+async def keep(practitioner_id: int, subscription: dict[str, str]) -> None:
+    """Insert the subscription, or update the row its endpoint already has (a browser's
+    subscription moves to whoever subscribes it last). Simultaneous sends of one subscription
+    (a retry, two tabs) race for the unique endpoint: the loser updates the winner's row."""
+    endpoint, p256dh, auth = subscription["endpoint"], subscription["p256dh"], subscription["auth"]
+    for _attempt in range(3):
+        if await PushSubscription.filter(endpoint=endpoint).update(
+            practitioner_id=practitioner_id, p256dh=p256dh, auth=auth
+        ):
+            return
+        try:
+            async with in_transaction():  # so a refused insert aborts only itself (PostgreSQL)
+                await PushSubscription.create(
+                    practitioner_id=practitioner_id, endpoint=endpoint, p256dh=p256dh, auth=auth
+                )
+            return
+        except IntegrityError:
+            continue  # another request inserted it first: update that row
+    raise RuntimeError("push subscription neither inserted nor updated")
 
 
 async def json_body(request: Request) -> object:
@@ -56,14 +90,7 @@ async def subscribe(request: Request) -> Response:
     subscription, problem = read_subscription(await json_body(request), settings)
     if subscription is None:
         return JSONResponse({"error": problem}, status_code=422)
-    practitioner = me(request)
-    await PushSubscription.filter(endpoint=subscription["endpoint"]).delete()
-    await PushSubscription.create(
-        practitioner=practitioner,
-        endpoint=subscription["endpoint"],
-        p256dh=subscription["p256dh"],
-        auth=subscription["auth"],
-    )
+    await keep(me(request).id, subscription)
     await audit.record(request, "push.subscribed")
     return JSONResponse({"subscribed": True}, status_code=201)
 

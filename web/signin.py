@@ -25,7 +25,6 @@ from web.auth import (
     start_session,
     token_hash,
 )
-from web.errors import too_many_requests
 from web.notify import enqueue_email
 from web.render import page_or_block
 
@@ -37,6 +36,16 @@ EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def normalise_email(value: str) -> str:
     return value.strip().lower()
+
+
+#: RFC 5321's limit, and the length of every email column.
+MAX_EMAIL_LENGTH = 254
+
+
+def valid_email(email: str) -> bool:
+    """An address (already normalised) shaped like one that fits every email column: the one
+    check every form that takes an email makes."""
+    return len(email) <= MAX_EMAIL_LENGTH and EMAIL_SHAPE.match(email) is not None
 
 
 @public
@@ -72,13 +81,9 @@ async def request_link(request: Request) -> Response:
             },
             status_code=422,
         )
-    # Only the requester's own address is refused here: the per-address limit caps emails
-    # (send_signin_link), never this answer, so nobody can lock a colleague out.
-    if not await ratelimit.hit(f"signin:ip:{client_ip(request)}", SIGNIN_PER_IP_PER_HOUR):
-        await audit.record(request, "signin.refused", reason="rate limit")
-        return too_many_requests(
-            request, "Too many sign-in requests from here. Wait an hour, then ask for a new link."
-        )
+    # The limits cap the emails sent (may_email_link), never this answer, so nobody can lock
+    # a colleague out, not even one sharing their clinic's address.
+    ip_within_limit = await ratelimit.hit(f"signin:ip:{client_ip(request)}", SIGNIN_PER_IP_PER_HOUR)
     from web import sso
 
     organisation = await sso.organisation_for(email)
@@ -89,7 +94,7 @@ async def request_link(request: Request) -> Response:
             pass  # the provider is unreachable: email links remain the way in
     practitioner = await Practitioner.get_or_none(email=email, active=True)
     if practitioner is not None:
-        await send_signin_link(request, practitioner, next_path)
+        await send_signin_link(request, practitioner, next_path, ip_within_limit)
     await audit.record(
         request,
         "signin.requested",
@@ -122,12 +127,18 @@ def address_key(email: str) -> str:
     return "signin:addr:" + hashlib.sha256(email.encode()).hexdigest()[:32]
 
 
-async def may_email_link(request: Request, practitioner: Practitioner) -> bool:
-    """Within SIGNIN_RATE_PER_HOUR emails an hour to one address; beyond it, only when the
-    address has no live link left (at most one per LINK_LIFETIME), so however many requests
-    someone else makes, the real person always has a working link in their inbox."""
+async def may_email_link(
+    request: Request, practitioner: Practitioner, ip_within_limit: bool = True
+) -> bool:
+    """Within SIGNIN_RATE_PER_HOUR emails an hour to one address (and SIGNIN_PER_IP_PER_HOUR
+    requests an hour from the requester's IP); beyond either, only when the address has no
+    live link left (at most one per LINK_LIFETIME), so however many requests someone else
+    makes, from anywhere or from the same clinic, the real person always has a working link
+    in their inbox."""
     settings = request.app.state.settings
-    if await ratelimit.hit(address_key(practitioner.email), settings.signin_rate_per_hour):
+    if ip_within_limit and await ratelimit.hit(
+        address_key(practitioner.email), settings.signin_rate_per_hour
+    ):
         return True
     live = await SignInToken.filter(
         practitioner_id=practitioner.id,
@@ -137,15 +148,18 @@ async def may_email_link(request: Request, practitioner: Practitioner) -> bool:
     ).exists()
     if not live:
         return True
+    reason = "address limit" if ip_within_limit else "ip limit"
     await audit.record(
-        request, "signin.capped", actor_id=practitioner.id, reason="address limit, link live"
+        request, "signin.capped", actor_id=practitioner.id, reason=f"{reason}, link live"
     )
     return False
 
 
-async def send_signin_link(request: Request, practitioner: Practitioner, next_path: str) -> bool:
-    """Email a sign-in link unless the address is capped (see may_email_link); True if sent."""
-    if not await may_email_link(request, practitioner):
+async def send_signin_link(
+    request: Request, practitioner: Practitioner, next_path: str, ip_within_limit: bool = True
+) -> bool:
+    """Email a sign-in link unless it is capped (see may_email_link); True if sent."""
+    if not await may_email_link(request, practitioner, ip_within_limit):
         return False
     settings = request.app.state.settings
     async with in_transaction():
@@ -212,36 +226,24 @@ async def use_link(request: Request) -> Response:
     return await complete_signin(request, practitioner, "email", redirect)
 
 
-LOCKED_MESSAGE = (
-    "There have been too many failed attempts to sign in to this account. "
-    "For your safety, wait an hour and try again."
-)
-
-
 async def refuse_signin(
-    request: Request, practitioner_id: int | None, method: str, reason: str
+    request: Request, practitioner_id: int | None, method: str, reason: str, *, charge: bool = True
 ) -> None:
-    """Audit a failed sign-in, and count it against the account it names."""
+    """Audit a failed sign-in, and (unless `charge` is False) count it against the account it
+    names. Only passkey sign-in heeds the count (web/passkeys.py, `ratelimit.account_locked`)."""
     await audit.record(
         request, "signin.failed", actor_id=practitioner_id, method=method, reason=reason
     )
-    if practitioner_id is not None:
+    if practitioner_id is not None and charge:
         await ratelimit.record_failure(practitioner_id)
 
 
 async def complete_signin(
     request: Request, practitioner: Practitioner, method: str, response: Response
 ) -> Response:
-    """Start a session for `practitioner` on `response` (or refuse a locked account: 429)."""
-    if await ratelimit.account_locked(practitioner.id):
-        await audit.record(
-            request,
-            "signin.refused",
-            actor_id=practitioner.id,
-            method=method,
-            reason="too many failures",
-        )
-        return too_many_requests(request, LOCKED_MESSAGE)
+    """Start a session for `practitioner` on `response`. An account's failed sign-ins never
+    refuse it here: emailed links are single-use secrets and the way to recover, so the
+    account lock stops passkey sign-ins only (web/passkeys.py)."""
     await start_session(request, response, practitioner, method)
     await audit.record(request, "signin.succeeded", actor_id=practitioner.id, method=method)
     return response

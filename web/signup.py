@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models.areas import Area
@@ -33,7 +34,7 @@ from web.membership import join
 from web.notify import enqueue_email
 from web.render import page_or_block
 from web.settings import Settings
-from web.signin import EMAIL_SHAPE, complete_signin, normalise_email, send_signin_link
+from web.signin import complete_signin, normalise_email, send_signin_link, valid_email
 from web.vouching import domain_of, organisation_choices, organisations_for
 
 #: Two sentences every invitation and verification email opens with.
@@ -160,13 +161,21 @@ async def welcome(request: Request) -> Response:
     )
 
 
+class InvitationTaken(Exception):
+    """Another request accepted the same invitation first."""
+
+
 @public
 async def start(request: Request) -> Response:
-    """Create the practitioner from the invitation, sign them in, and ask the first question."""
+    """Create the practitioner from the invitation, sign them in, and ask the first question.
+    Opened twice at once (a double tap, two tabs), one request makes the account; the others
+    make nothing and get the page any used invitation gives."""
     invitation = await open_invitation(request.path_params["token"])
     if invitation is None:
         return unusable(request)
     if await Practitioner.exists(email=invitation.email):
+        if await open_invitation(request.path_params["token"]) is None:
+            return unusable(request)  # accepted a moment ago, by the same person's other tap
         return error_page(
             request,
             409,
@@ -184,28 +193,33 @@ async def start(request: Request) -> Response:
             "Patchwork administrator to add your organisation.",
             title="Your organisation is not on Patchwork yet",
         )
-    async with in_transaction():
-        practitioner = await Practitioner.create(
-            email=invitation.email,
-            name="",
-            organisation=placed.organisation,
-            organisation_vouched_by=placed.vouched_by,
-            role=invitation.role,
-            signup_step=0,
-        )
-        taken = await Invitation.filter(id=invitation.id, accepted_at__isnull=True).update(
-            accepted_at=now(), accepted_by_id=practitioner.id
-        )
-        if not taken:
-            raise RuntimeError("invitation accepted twice at once")
-        await audit.record(
-            request,
-            "signup.started",
-            actor_id=practitioner.id,
-            invitation_id=invitation.id,
-            organisation_id=placed.organisation.id,
-            vouched_by=placed.vouched_by.id if placed.vouched_by else None,
-        )
+    try:
+        async with in_transaction():
+            practitioner = await Practitioner.create(
+                email=invitation.email,
+                name="",
+                organisation=placed.organisation,
+                organisation_vouched_by=placed.vouched_by,
+                role=invitation.role,
+                signup_step=0,
+            )
+            taken = await Invitation.filter(id=invitation.id, accepted_at__isnull=True).update(
+                accepted_at=now(), accepted_by_id=practitioner.id
+            )
+            if not taken:
+                raise InvitationTaken
+            await audit.record(
+                request,
+                "signup.started",
+                actor_id=practitioner.id,
+                invitation_id=invitation.id,
+                organisation_id=placed.organisation.id,
+                vouched_by=placed.vouched_by.id if placed.vouched_by else None,
+            )
+    except (IntegrityError, InvitationTaken):
+        # The winner's practitioner (unique email) or acceptance came first: this request's
+        # transaction is rolled back, so nothing of it remains.
+        return unusable(request)
     response = RedirectResponse("/signup/1", status_code=303)
     return await complete_signin(request, practitioner, "invitation", response)
 
@@ -223,7 +237,7 @@ async def request_signup(request: Request) -> Response:
     """Email a verification link to a work address whose domain an organisation owns."""
     email = normalise_email(str((await request.form()).get("email", "")))
     settings: Settings = request.app.state.settings
-    if not EMAIL_SHAPE.match(email) or len(email) > 254:
+    if not valid_email(email):
         return signup_refused(
             request, email, "Enter your work email address, like name@council.vic.gov.au"
         )

@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from models.organisations import Organisation, OrganisationDomain
 from models.practitioners import Practitioner
-from web import audit
+from web import audit, clock
 from web.auth import public, safe_next
 from web.render import page_or_block
 from web.security import cookie_header
@@ -47,7 +47,10 @@ def flow_cookie(settings: Settings) -> str:
 
 
 def serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.secret_key, salt="patchwork-sso")
+    """Signs the flow cookie; its age is read on the app's clock."""
+    return URLSafeTimedSerializer(
+        settings.secret_key, salt="patchwork-sso", signer=clock.TimestampSigner
+    )
 
 
 async def organisation_for(email: str) -> Organisation | None:
@@ -198,10 +201,12 @@ async def verified_claims(
             )
         except Exception as error:  # noqa: BLE001 — any failure of the exchange is a refusal
             raise SsoRefused("Your organisation's sign-in service refused the sign-in.") from error
+    algorithms = signing_algorithms(metadata)
     try:
         key_set = KeySet.import_key_set(keys)  # type: ignore[arg-type]
-        decoded = jwt.decode(token.get("id_token", ""), key_set)
+        decoded = jwt.decode(token.get("id_token", ""), key_set, algorithms=algorithms)
         jwt.JWTClaimsRegistry(
+            now=lambda: int(clock.now().timestamp()),
             iss={"essential": True, "value": organisation.oidc_issuer},
             aud={"essential": True, "value": organisation.oidc_client_id},
             sub={"essential": True},
@@ -211,6 +216,20 @@ async def verified_claims(
     except (JoseError, ValueError) as error:
         raise SsoRefused(f"The sign-in could not be verified ({type(error).__name__}).") from error
     return dict(decoded.claims)
+
+
+#: ID token algorithms Patchwork accepts: public-key signatures only ("none" proves nothing,
+#: and an HMAC keyed with a published key is anyone's), of those the provider says it uses.
+ACCEPTED_ALGORITHMS = ("RS256", "ES256")
+
+
+def signing_algorithms(metadata: dict[str, Any]) -> list[str]:
+    """The algorithms an ID token from this provider may use (OIDC's default is RS256)."""
+    advertised = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
+    algorithms = [a for a in ACCEPTED_ALGORITHMS if a in advertised]
+    if not algorithms:
+        raise SsoRefused("Your organisation's sign-in service signs in a way we do not accept.")
+    return algorithms
 
 
 async def match_practitioner(organisation: Organisation, claims: dict[str, Any]) -> Practitioner:

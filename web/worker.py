@@ -19,7 +19,7 @@ from models.audit import AuditEvent
 from models.auth import Session, SignInToken, WebAuthnChallenge
 from models.notifications import Outbox, PushSubscription
 from models.teams import JoinCode
-from web import mail, push, ratelimit
+from web import db, mail, push, ratelimit
 from web.auth import now
 from web.settings import Settings
 
@@ -119,16 +119,31 @@ async def tidy(settings: Settings) -> None:
 
 async def scheduled(settings: Settings) -> None:
     """The slow jobs, a few times an hour: check-ins, lapses, the 07:00 digest, tidying."""
-    from web import alerts, checkins
+    from web import checkins
 
     await checkins.ask_for_checkins(settings)
     await checkins.tell_teams_about_lapses(settings)
-    last = await AuditEvent.filter(action="job.digest").order_by("-at").first()
-    if alerts.digest_due(settings, last.at if last else None, now()):
-        async with in_transaction():
-            sent = await alerts.send_digests(settings)
-            await AuditEvent.create(action="job.digest", detail={"practitioners": sent})
+    await send_digests_once(settings)
     await tidy(settings)
+
+
+#: PostgreSQL advisory lock held while one worker decides whether to send the digest.
+DIGEST_LOCK = 0x70770DD1
+
+
+async def send_digests_once(settings: Settings) -> None:
+    """The 07:00 digest, once a day however many workers run: the guard (the last
+    `job.digest` audit row) is read and written in one transaction, which other workers
+    wait for (SQLite has one writer; PostgreSQL takes an advisory lock)."""
+    from web import alerts
+
+    async with in_transaction() as connection:
+        if db.dialect() == "postgres":
+            await connection.execute_query("SELECT pg_advisory_xact_lock($1)", [DIGEST_LOCK])
+        last = await AuditEvent.filter(action="job.digest").order_by("-at").first()
+        if alerts.digest_due(settings, last.at if last else None, now()):
+            sent = await alerts.send_digests(settings)
+            await AuditEvent.create(at=now(), action="job.digest", detail={"practitioners": sent})
 
 
 async def run(settings: Settings, stop: asyncio.Event, poll_seconds: float = 2.0) -> None:

@@ -8,7 +8,9 @@ import json
 
 import pytest
 
+from models.attentions import Attention
 from models.notifications import PushSubscription
+from models.practitioners import Practitioner
 from tests import support
 from tests.browser.axe import axe
 from tests.browser.journeys import sign_in_as
@@ -111,6 +113,7 @@ async def test_turning_push_on_and_off_from_the_profile(open_page, live_server):
     await page.get_by_text("Your alert choices are saved.").wait_for()
     await axe(page)
     assert await page.locator("#notify_email-digest").is_checked()
+    assert (await Practitioner.get(id=priya.id)).notify_email == "digest"
 
 
 async def test_raising_an_attention_alerts_the_rest_of_the_team(open_page, live_server):
@@ -126,6 +129,13 @@ async def test_raising_an_attention_alerts_the_rest_of_the_team(open_page, live_
     await page.get_by_role("button", name="Raise the attention").click()
     await page.get_by_text("Concern: Missed two appointments").wait_for()
     await axe(page)
+    [attention] = await Attention.filter(client=mia)
+    assert attention.text == "Missed two appointments — please call me"
+    assert (attention.category, attention.raised_by_id, attention.named) == (
+        "concern",
+        aroha.id,
+        True,
+    )
 
     other = await open_page(width=820)
     await sign_in_as(other, live_server, priya)
@@ -140,3 +150,5 @@ async def test_raising_an_attention_alerts_the_rest_of_the_team(open_page, live_
     await other.get_by_role("button", name="Resolve").click()
     await other.get_by_text("Nothing open.").wait_for()
     await axe(other)
+    attention = await Attention.get(id=attention.id)
+    assert attention.resolved_at is not None and attention.resolved_by_id == priya.id

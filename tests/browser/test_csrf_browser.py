@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from models.audit import AuditEvent
 from tests.browser.axe import axe
 
 pytestmark = pytest.mark.browser
@@ -23,6 +24,7 @@ async def test_htmx_post_carries_the_csrf_header(page, live_server):
     [post] = requests
     assert post.headers["hx-request"] == "true"
     assert post.headers["x-csrf-token"]
+    assert await AuditEvent.filter(action="signin.requested").count() == 1  # it was accepted
 
 
 async def test_htmx_post_with_a_forged_token_is_refused(page, live_server):
@@ -37,3 +39,4 @@ async def test_htmx_post_with_a_forged_token_is_refused(page, live_server):
     await page.get_by_text("This form was out of date").wait_for()
     await axe(page)
     assert await page.get_by_role("heading", name="Check your email").count() == 0
+    assert not await AuditEvent.exists()  # refused before anything was read or recorded

@@ -75,34 +75,51 @@ async def test_search_as_you_type_show_more_back_and_join_from_the_card(page, li
     assert await Membership.filter(practitioner=priya).count() == 1
 
 
-async def test_add_a_client_in_at_most_eight_actions_after_typing_the_name(page, live_server):
+#: Counts what the person does, as the browser sees it (kept across pages in sessionStorage):
+#: each trusted click (a button, a link, a tick) and each field typed into.
+COUNT_ACTIONS = """
+(() => {
+  const bump = () => sessionStorage.setItem(
+    'actions', String(Number(sessionStorage.getItem('actions') || 0) + 1));
+  let typingIn = null;
+  document.addEventListener('click', (e) => {
+    if (e.isTrusted) { typingIn = null; bump(); }
+  }, true);
+  document.addEventListener('input', (e) => {
+    if (e.isTrusted && e.target !== typingIn) { typingIn = e.target; bump(); }
+  }, true);
+})();
+"""
+
+
+async def test_add_a_client_in_at_most_eight_actions_after_typing_the_name(open_page, live_server):
+    page = await open_page(init_script=COUNT_ACTIONS)
     priya = await signed_in_priya(page, live_server)
     await page.goto(live_server.url("/clients/search"))
     await axe(page)
     await page.get_by_label("Client's name").fill("Ava Quinlan-Smith")  # typing the name
-    actions = 0
+    await page.evaluate("sessionStorage.setItem('actions', '0')")  # counted from here
 
     await page.get_by_role("button", name="Search").click()
-    actions += 1
     await page.get_by_role("link", name="Add a new client").wait_for()
     await axe(page)
     await page.get_by_role("link", name="Add a new client").click()
-    actions += 1
     await page.get_by_role("heading", name="Add a new client").wait_for()
     await axe(page)
+    # The name typed into search is carried over, and the area is already chosen.
     assert await page.get_by_label("Given name").input_value() == "Ava"
     assert await page.get_by_label("Family name").input_value() == "Quinlan-Smith"
     await page.get_by_label("I know the year only").check()
-    actions += 1
     await page.get_by_label("Year of birth").fill("2016")
-    actions += 1
     await page.get_by_role("button", name="Add client").click()
-    actions += 1
     await page.get_by_role("heading", name="Ava Quinlan-Smith").wait_for()
     await axe(page)
-    assert actions <= 8
+    actions = int(await page.evaluate("sessionStorage.getItem('actions')"))
+    assert 5 <= actions <= 8, actions  # search, add, year only, the year, add client
     membership = await Membership.get(practitioner=priya).select_related("client__area")
-    assert membership.client.birth_year == 2016 and membership.client.area.name == "Brimbank"
+    client = membership.client
+    assert (client.given_name, client.family_name) == ("Ava", "Quinlan-Smith")
+    assert client.birth_year == 2016 and client.area.name == "Brimbank"
 
 
 async def test_search_works_as_a_plain_form_without_javascript(open_page, live_server):

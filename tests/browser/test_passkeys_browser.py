@@ -125,10 +125,12 @@ async def test_profile_and_devices_pages_sign_out_other_devices(open_page, live_
     await laptop.get_by_role("heading", name="Signed-in devices").wait_for()
     await axe(laptop)
     assert await laptop.locator("#sessions > li").count() == 2
+    assert await Session.filter(practitioner=priya).count() == 2
     await laptop.get_by_role("button", name="Sign out of all other devices").click()
     await laptop.get_by_role("heading", name="Signed-in devices").wait_for()
     await axe(laptop)
     assert await laptop.locator("#sessions > li").count() == 1
+    assert await Session.filter(practitioner=priya).count() == 1
 
     await phone.reload()
     await axe(phone)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from models.audit import AuditEvent
+from models.auth import Session
 from tests.browser.axe import axe
 from tests.support import link_in
 from web.demo import load_demo
@@ -41,6 +43,8 @@ async def test_priya_signs_in_by_email_link_sees_her_clients_and_signs_out(page,
     await page.get_by_role("button", name="Sign out").click()
     await page.get_by_text("You have signed out.").wait_for()
     await axe(page)
+    assert not await Session.filter(practitioner__email=PRIYA).exists()
+    assert await AuditEvent.filter(action="signout").count() == 1
     assert not await page.context.cookies() or all(
         c["name"] != "pwtest_session" for c in await page.context.cookies()
     )

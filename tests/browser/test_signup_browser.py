@@ -9,7 +9,10 @@ from datetime import timedelta
 
 import pytest
 
+from models.auth import PasskeyCredential
 from models.invitations import Invitation
+from models.practitioners import Practitioner
+from models.teams import Membership
 from tests import support
 from tests.browser.axe import axe
 from tests.browser.journeys import no_sideways_scroll, sign_in_as
@@ -43,6 +46,8 @@ async def test_invited_to_a_team_signs_up_with_a_passkey_and_finds_the_client(
     await page.get_by_role("button", name="Send the invitation").click()
     await page.get_by_text("Your colleague has been invited.").wait_for()
     await axe(page)
+    invited = await Invitation.get(email="nina.new@brimbank.example")
+    assert (invited.invited_by_id, invited.client_id) == (priya.id, mia.id)
     await page.get_by_role("button", name="Sign out").click()
     await page.get_by_role("heading", name="Sign in to Patchwork").wait_for()
     await axe(page)
@@ -80,10 +85,20 @@ async def test_invited_to_a_team_signs_up_with_a_passkey_and_finds_the_client(
     await page.get_by_text("Your passkey is ready").wait_for()
     await axe(page)
     assert len(await stored_credentials(cdp, authenticator)) == 1
+    nina = await Practitioner.get(email="nina.new@brimbank.example")
+    assert [p.name for p in await PasskeyCredential.filter(practitioner=nina)] == ["Work phone"]
     await continue_to(page, "Turn on alerts")
     await page.get_by_label("In one digest at 7 am").check()
     await continue_to(page, "Find your first client")
     await page.get_by_text("You are on the team you were invited to.").wait_for()
+    nina = await Practitioner.get(id=nina.id)
+    assert (nina.name, nina.job_title, nina.phone) == (
+        "Nina New",
+        "Maternal & Child Health Nurse",
+        "03 9249 4000",
+    )
+    assert nina.notify_email == "digest" and nina.signed_up
+    assert await Membership.filter(client=mia, practitioner=nina, ended_at__isnull=True).exists()
 
     await page.get_by_label("Client's name").fill("mia thom")
     await page.get_by_role("button", name="Search").click()
@@ -137,8 +152,12 @@ async def test_self_signup_then_the_walkthrough(page, live_server, smtp):
     await page.get_by_role("heading", name="Your clients").wait_for()
     await axe(page)
     assert not await page.get_by_text("Getting started").count()
+    kim = await Practitioner.get(email="kim.lee@brimbank.example")
+    assert (kim.name, kim.job_title, kim.mobile) == ("Kim Lee", "Youth Worker", "0491 570 110")
+    assert kim.walkthrough_done and kim.signed_up
     await page.get_by_role("button", name="Got it").click()
     await page.locator("#help-clients").wait_for(state="detached")
+    assert (await Practitioner.get(id=kim.id)).dismissed_banners == ["clients"]
 
 
 async def test_a_domain_nobody_owns_is_sent_to_a_colleague(page, live_server):

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from models.notifications import Notification
 from models.teams import Membership
 from tests import support
 from tests.browser.axe import axe
@@ -47,6 +48,8 @@ async def test_every_team_action_on_a_phone_and_a_tablet(open_page, live_server,
     await page.get_by_role("button", name="I had contact today").click()
     await page.get_by_text("Your contact today is recorded.").wait_for()
     await axe(page)
+    mine = await Membership.get(client=mia, practitioner=priya)
+    assert mine.last_contact_on == clock.today()
 
     await page.get_by_role("link", name="Arrange a team meeting").click()
     await page.get_by_role("heading", name="Arrange a team meeting").wait_for()
@@ -68,6 +71,9 @@ async def test_every_team_action_on_a_phone_and_a_tablet(open_page, live_server,
     await page.get_by_role("button", name="Send the invitation").click()
     await page.get_by_text("Your colleague has been invited.").wait_for()
     await axe(page)
+    assert await Notification.filter(
+        practitioner=tom, kind="invited_to_team", client_id=mia.id
+    ).exists()
 
     await page.get_by_role("link", name="History").click()
     await page.get_by_role("heading", name="Who was involved, and when").wait_for()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from tortoise.exceptions import IntegrityError
 
 from models.circles import CircleLink, ordered_pair
+from models.teams import Membership
 from tests import support
+from web import clock
 
 
 async def test_one_current_membership_per_client_and_practitioner(db):
@@ -17,10 +17,21 @@ async def test_one_current_membership_per_client_and_practitioner(db):
     first = await support.member(mia, priya)
     with pytest.raises(IntegrityError):
         await support.member(mia, priya)
-    first.ended_at = datetime.now(UTC)
+    assert await Membership.filter(client=mia, practitioner=priya).count() == 1
+    first.ended_at = clock.now()
     await first.save()
-    await support.member(mia, priya)  # rejoining after leaving is fine: history is kept
-    await support.member(await support.client("Leo"), priya)
+    again = await support.member(mia, priya)  # rejoining after leaving is fine: history is kept
+    leo = await support.client("Leo")
+    await support.member(leo, priya)  # and another client's team at the same time
+    rows = await Membership.filter(practitioner=priya).order_by("id")
+    assert [(m.client_id, m.ended_at is None) for m in rows] == [
+        (mia.id, False),
+        (mia.id, True),
+        (leo.id, True),
+    ]
+    assert rows[1].id == again.id
+    with pytest.raises(IntegrityError):  # the rejoined membership is the one current one
+        await support.member(mia, priya)
 
 
 async def test_a_circle_link_is_stored_once_per_pair(db):
@@ -42,9 +53,21 @@ def test_ordering_a_pair_turns_the_relationship_round():
 
 
 async def test_migrations_are_idempotent(database_url):
+    from tortoise import connections
+
     from web import db
 
+    async def applied() -> list[tuple[str, str]]:
+        rows = await connections.get("default").execute_query_dict(
+            'SELECT "app", "name" FROM "tortoise_migrations" ORDER BY "id"'
+        )
+        return [(row["app"], row["name"]) for row in rows]
+
+    before = await applied()
+    assert before and before[0] == ("models", "0001_initial")
     try:
         await db.migrate(database_url)  # already applied by the session fixture: nothing to do
     finally:
         await db.open_database(database_url)  # migrate closes every connection when it is done
+    assert await applied() == before
+    assert await Membership.all().count() == 0  # the schema is still there and usable

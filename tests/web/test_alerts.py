@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+import pytest
+
 from models.attentions import Attention, AttentionSeen
 from models.audit import AuditEvent
 from models.notifications import Notification, Outbox, PushSubscription
@@ -124,18 +126,24 @@ async def test_a_push_service_error_is_retried_and_the_message_arrives_once(sett
     assert (await Outbox.get(channel="push")).sent_at is not None
 
 
-async def test_a_gone_subscription_is_removed(settings, push_service):
+@pytest.mark.parametrize("status", [404, 410])
+async def test_a_gone_subscription_is_removed(settings, push_service, status):
+    """404 and 410 both mean the subscription no longer exists (RFC 8030 §7.3, and what the
+    browser vendors' services answer): forget it, and never retry."""
     priya = await support.practitioner(notify_email="off")
     subscriber = push_service.subscriber()
     await PushSubscription.create(
         practitioner=priya, endpoint=subscriber.endpoint, **subscriber.to_json()["keys"]
     )
-    push_service.answers.append(410)
+    push_service.answers.append(status)
     await alerts.alert(settings, [priya], "joined", client_id=None, actor_id=None, url="/")
-    await worker.deliver_due(settings)
+    assert await worker.deliver_due(settings) == 1
+    assert [r.status for r in push_service.received] == [status]
     assert await PushSubscription.all().count() == 0
     item = await Outbox.get(channel="push")
-    assert item.failed_at is not None  # not retried: the subscription is gone
+    assert item.failed_at is not None and item.sent_at is None  # not retried: it is gone
+    await Outbox.all().update(next_attempt_at=now())
+    assert await worker.deliver_due(settings) == 0
 
 
 async def test_preferences_switch_channels_off_and_to_the_digest(client, settings, smtp):
@@ -234,12 +242,25 @@ async def test_attentions_raise_see_acknowledge_resolve(client, settings):
     await sign_in(client, priya)
     assert "seen by 2 of 2" in (await client.get(f"/clients/{mia.id}/attentions")).text
     token = await csrf_token(client, f"/clients/{mia.id}/attentions")
-    await client.post(
+    seen = await AttentionSeen.get(attention=attention, practitioner=priya)
+    assert seen.acknowledged_at is None
+    acknowledged = await client.post(
         f"/clients/{mia.id}/attentions/{attention.id}/acknowledge", data={"csrf_token": token}
     )
-    await client.post(
+    assert acknowledged.status_code == 303
+    seen = await AttentionSeen.get(attention=attention, practitioner=priya)
+    assert seen.acknowledged_at is not None
+    client.cookies.clear()
+    await sign_in(client, aroha)  # the raiser sees her message got through
+    page = (await client.get(f"/clients/{mia.id}/attentions")).text
+    assert "seen by 2 of 2 · acknowledged by 2" in page  # her own, and now Priya's
+    client.cookies.clear()
+    await sign_in(client, priya)
+    token = await csrf_token(client, f"/clients/{mia.id}/attentions")
+    resolved = await client.post(
         f"/clients/{mia.id}/attentions/{attention.id}/resolve", data={"csrf_token": token}
     )
+    assert resolved.status_code == 303
     attention = await Attention.get(id=attention.id)
     assert attention.resolved_by_id == priya.id
     assert {n.practitioner_id for n in await Notification.filter(kind="attention_resolved")} == {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from models.notifications import Notification
+from models.notifications import Notification, Outbox
 from models.teams import Membership
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
@@ -52,3 +52,18 @@ async def test_the_worker_runs_the_scheduled_jobs(settings):
     )
     await worker.scheduled(settings)
     assert await Notification.filter(kind="checkin_due").count() == 1
+
+
+async def test_a_discreet_members_lapse_tells_nobody(client, settings):
+    priya, aroha, sam, mia = await support.thompson_team()
+    await Membership.filter(practitioner=sam).update(
+        last_confirmed_at=now() - timedelta(days=settings.checkin_days + 15)
+    )
+    assert await checkins.tell_teams_about_lapses(settings) == 1
+    assert (await Membership.get(practitioner=sam)).lapse_alerted_at is not None  # handled
+    assert await checkins.tell_teams_about_lapses(settings) == 0
+    assert not await Notification.filter(kind="membership_lapsed").exists()
+    assert await Outbox.all().count() == 0
+    await sign_in(client, aroha)
+    team = await client.get(f"/clients/{mia.id}")
+    assert team.status_code == 200 and "Not confirmed since" not in team.text

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from models.attentions import Attention
 from models.audit import AuditEvent
+from models.circles import CircleLink
+from models.teams import Membership
 from tests import support
 from tests.support import count_queries
-from tests.web.helpers import sign_in
+from tests.web.helpers import csrf_token, sign_in
+from web import access, clock
 
 
 async def thompson_team():
@@ -81,7 +82,37 @@ async def test_the_client_page_is_for_members_only_and_audited(client):
 async def test_a_former_member_cannot_see_the_team(client):
     priya = await support.practitioner()
     mia = await support.client()
-    await support.member(mia, priya, ended_at=datetime.now(UTC), end_reason="case_closed")
+    await support.member(mia, priya, ended_at=clock.now(), end_reason="case_closed")
     await sign_in(client, priya)
     assert (await client.get(f"/clients/{mia.id}")).status_code == 403
     assert "Mia" not in (await client.get("/")).text
+
+
+async def test_a_former_member_is_no_member_for_history_circles_or_leaving(client, settings):
+    """Every place that asks "is this practitioner on the team?" counts current members only:
+    Priya left Leo's team, so she cannot read its history, link Leo into Mia's circle, or
+    leave again, and she may join it again."""
+    priya, _aroha, _sam, _tom, mia, leo = await support.thompson_siblings()
+    await Membership.filter(client=leo, practitioner=priya).update(
+        ended_at=clock.now(), end_reason="case_closed"
+    )
+    await sign_in(client, priya)
+    history = await client.get(f"/clients/{leo.id}/history")
+    assert history.status_code == 403 and "Leo" not in history.text
+    assert (await client.get(f"/clients/{leo.id}/leave")).status_code == 403
+    token = await csrf_token(client, f"/clients/{mia.id}/circle")
+    linked = await client.post(
+        f"/clients/{mia.id}/circle",
+        data={"other": str(leo.id), "relationship": "sibling", "csrf_token": token},
+    )
+    assert linked.status_code == 422
+    assert not await CircleLink.exists()
+    left = await client.post(
+        f"/clients/{leo.id}/leave", data={"reason": "other", "csrf_token": token}
+    )
+    assert left.status_code == 403
+    assert await Membership.filter(client=leo, practitioner=priya).count() == 1
+    # Not a member, so the join page is offered (with a reference), not the team.
+    ref = access.client_reference(settings.secret_key, priya.id, leo.id)
+    joining = await client.get(f"/clients/{leo.id}/join", params={"ref": ref})
+    assert joining.status_code == 200 and "Join the team for Leo Thompson" in joining.text

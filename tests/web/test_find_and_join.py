@@ -215,6 +215,21 @@ async def test_leaving_asks_why_and_keeps_history(client):
     assert left_event.client_id == mia.id and left_event.detail["reason"] == "transferred"
 
 
+async def test_a_discreet_member_leaving_tells_nobody(client):
+    priya, aroha, sam, mia = await support.thompson_team()
+    await sign_in(client, sam)
+    token = await csrf_token(client, f"/clients/{mia.id}/leave")
+    left = await client.post(
+        f"/clients/{mia.id}/leave", data={"reason": "case_closed", "csrf_token": token}
+    )
+    assert left.status_code == 303
+    ended = await Membership.get(practitioner=sam, client=mia)
+    assert ended.ended_at is not None and ended.end_reason == "case_closed"
+    assert not await Notification.filter(kind="left").exists()
+    assert await Outbox.all().count() == 0
+    assert await AuditEvent.filter(action="team.left", actor_id=sam.id).exists()
+
+
 async def test_a_non_member_is_offered_to_join_and_sees_nothing_of_the_team(client):
     priya = await priya_in_brimbank()
     tom = await support.practitioner("Tom Walsh", "tom.walsh@wyndham.example")

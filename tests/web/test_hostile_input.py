@@ -5,16 +5,15 @@ the path ids, a JSON body, or an oversized or deeply nested body) and sends it, 
 a member of Mia's team and with a valid CSRF token, to every route in `app.routes` that could
 read it, so a new route is covered without editing this file. Every answer is below 500. A
 value no database here can store (NUL, a lone surrogate) is a 400, an oversized body a 413,
-JSON nested too deeply a 400. A 4xx leaves every table as it was, except the two ledgers that
-record attempts by design: `audit_event` and `rate_limit_hit` may gain rows, never change one
-(a refused join page is audited; a refused search counts). An accepted request stores nothing
-PostgreSQL could not (no NUL, no lone surrogate, no date outside 1900-2101), so the SQLite run
-proves the PostgreSQL rule too.
+JSON nested too deeply a 400, a multipart body (a file upload) a 415. A 4xx leaves every table
+as it was, except the two ledgers that record attempts by design: `audit_event` and
+`rate_limit_hit` may gain rows, never change one (a refused join page is audited; a refused
+search counts). An accepted request stores nothing PostgreSQL could not (no NUL, no lone
+surrogate, no date outside 1900-2101), so the SQLite run proves the PostgreSQL rule too.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from dataclasses import dataclass
@@ -28,23 +27,17 @@ from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from starlette.routing import Route
-from tortoise import Tortoise, connections
 
 from models.auth import Session
 from tests import support
 from tests.conftest import empty_database
+from tests.support import changed, snapshot
 from tests.web.helpers import csrf_token, sign_in
 from web import clock
 from web.app import create_app
 from web.inputs import MAX_BODY_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
-#: Tables that record attempts by design: a refusal may add rows, never change one.
-LEDGERS = {"audit_event", "rate_limit_hit"}
-#: Reference data (large rows, no route writes it): compared once per example, not per request.
-REFERENCE = ("area",)
-#: Columns every signed-in request may touch (the session's last use).
-VOLATILE = {"session": {"last_seen_at"}}
 SURROGATE = re.compile("[\ud800-\udfff]")
 HOSTILE = [
     "a\x00b",
@@ -81,7 +74,7 @@ FIELDS = field_names()
 @dataclass(frozen=True, repr=False)
 class Attack:
     value: str
-    #: One of PLACES, or "oversized" / "deep" (the body itself is the attack).
+    #: One of PLACES, or "oversized" / "deep" / "multipart" (the body itself is the attack).
     where: str
     #: The fields (form, query or JSON) that carry the value ...
     fields: tuple[str, ...] = ("q",)
@@ -99,6 +92,8 @@ class Attack:
     def expected_status(self) -> int | None:
         if self.where == "oversized":
             return 413
+        if self.where == "multipart":
+            return 415
         if self.where == "deep" or self.unstorable:
             return 400
         return None
@@ -160,6 +155,7 @@ async def fresh_world(client: httpx.AsyncClient) -> World:
         "name": "Priya Nair",
         "job_title": "Nurse",
         "phone": "03 5550 1234",
+        "endpoint": "http://127.0.0.1:9/push/hostile",
     }
     return World(valid, await csrf_token(client, "/"))
 
@@ -178,7 +174,7 @@ def targets(app: Any, where: str) -> list[tuple[str, str]]:
         for method in sorted(route.methods - {"HEAD"}):
             unsafe = method not in ("GET", "HEAD")
             if (
-                (where in ("form", "json", "oversized", "deep") and unsafe)
+                (where in ("form", "json", "oversized", "deep", "multipart") and unsafe)
                 or (where == "query" and not unsafe)
                 or (where == "path" and route.param_convertors)
             ):
@@ -199,50 +195,26 @@ def request_for(attack: Attack, world: World, method: str, path: str) -> dict[st
         url += "?" + "&".join(f"{k}={encode(v)}" for k, v in fields.items())
     if method == "GET":
         return {"method": method, "url": url, "headers": headers}
+    if attack.where == "multipart":  # a file where a route expects text
+        upload = {"text": ("f.txt", b"Please call me", "text/plain")}
+        data = {k: v for k, v in fields.items() if k != "text"}
+        return {"method": method, "url": url, "headers": headers, "data": data, "files": upload}
     if attack.where == "oversized":
         body = b"q=" + b"x" * MAX_BODY_BYTES
     elif attack.where == "deep":
         body = b"[" * 1000 + b"]" * 1000
     elif attack.where == "json":
-        body = json.dumps({**fields, "keys": {"p256dh": "AAAA", "auth": "AAAA"}}).encode()
+        # A push subscription's keys are nested: the attack reaches them there too.
+        keys = {"p256dh": "AAAA", "auth": "AAAA"}
+        for name in set(attack.fields) & set(keys):
+            keys[name] = (keys[name] if attack.append else "") + attack.value
+        body = json.dumps({**fields, "keys": keys}).encode()
         headers["Content-Type"] = "application/json"
     else:
         fields["csrf_token"] = world.token
         body = "&".join(f"{k}={encode(v)}" for k, v in fields.items()).encode()
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     return {"method": method, "url": url, "headers": headers, "content": body}
-
-
-async def snapshot(reference: bool = False) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table (or of the reference tables), in primary-key order."""
-    connection = connections.get("default")
-    models = [
-        m for m in Tortoise.apps["models"].values() if (m._meta.db_table in REFERENCE) == reference
-    ]
-    results = await asyncio.gather(
-        *(
-            connection.execute_query_dict(
-                f'SELECT * FROM "{m._meta.db_table}" ORDER BY "{m._meta.db_pk_column}"'
-            )
-            for m in models
-        )
-    )
-    tables = {}
-    for model, rows in zip(models, results, strict=True):
-        skip = VOLATILE.get(model._meta.db_table, set())
-        tables[model._meta.db_table] = [
-            tuple(sorted((k, v) for k, v in row.items() if k not in skip)) for row in rows
-        ]
-    return tables
-
-
-def changed(before: dict[str, list[Any]], after: dict[str, list[Any]]) -> list[str]:
-    """Tables a refusal changed (a ledger may only have gained rows at its end)."""
-    return [
-        table
-        for table, rows in after.items()
-        if (rows[: len(before[table])] if table in LEDGERS else rows) != before[table]
-    ]
 
 
 def unstorable(tables: dict[str, list[Any]]) -> list[tuple[str, Any]]:
@@ -274,10 +246,13 @@ def unstorable(tables: dict[str, list[Any]]) -> list[tuple[str, Any]]:
 @example(attack=Attack("²", "form", ("minutes", "areas")))
 @example(attack=Attack("١٢", "query", ("tour", "born")))
 @example(attack=Attack("x" * 10_000, "form", ("given_name", "role", "text", "place", "name")))
+@example(attack=Attack("x" * 300, "form", ("email",), append=True))
+@example(attack=Attack("A" * 101, "json", ("auth",), append=True))
 @example(attack=Attack("9999-12-31", "form", ("date", "born")))
 @example(attack=Attack("0001-01-01", "query", ("born",)))
 @example(attack=Attack("", "oversized"))
 @example(attack=Attack("", "deep"))
+@example(attack=Attack("", "multipart"))
 async def test_hostile_input_is_refused_changing_nothing_and_never_fails(
     attack: Attack, client: httpx.AsyncClient, settings: Any
 ) -> None:

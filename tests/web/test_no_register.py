@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from html import unescape
 
 import httpx
@@ -217,7 +217,7 @@ async def test_an_invitation_alert_leads_to_a_working_join_page(client, settings
 async def test_no_route_names_a_client_to_a_non_member_or_tells_ids_apart(client, settings):
     priya, aroha, sam, tom, mia, leo = await support.thompson_siblings()
     await support.member(
-        mia, tom, ended_at=datetime.now(UTC) - timedelta(days=3), end_reason="transferred"
+        mia, tom, ended_at=clock.now() - timedelta(days=3), end_reason="transferred"
     )
     secrets = await identities()
     app = client._transport.app  # type: ignore[attr-defined]
@@ -267,7 +267,7 @@ class World:
 @pytest.fixture
 async def world(settings: Settings) -> AsyncIterator[World]:
     priya, _aroha, _sam, tom, mia, leo = await support.thompson_siblings()
-    await support.member(mia, tom, ended_at=datetime.now(UTC), end_reason="other")
+    await support.member(mia, tom, ended_at=clock.now(), end_reason="other")
     nina = await support.practitioner("Nina Rossi", "nina.rossi@brimbank.example")
     ava = await support.client("Ava", "Walker", birth_date=date(2012, 5, 5))
     app = create_app(settings)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
+from webauthn.helpers import bytes_to_base64url
 
 from models.audit import AuditEvent
-from models.auth import PasskeyCredential, Session, WebAuthnChallenge
+from models.auth import PasskeyCredential, RateLimitHit, Session, WebAuthnChallenge
 from tests import support
 from tests.soft_authenticator import SoftPasskey
 from tests.web.helpers import csrf_token, sign_in
+from tests.web.test_signin import browser_at
+from web import ratelimit
 from web.auth import now
 
 ORIGIN = "http://testserver"
@@ -228,22 +232,80 @@ async def test_the_passkey_prompt_shows_after_an_email_sign_in_until_dismissed(c
     assert "Sign in faster next time" not in (await client.get("/")).text
 
 
-async def test_a_hundred_failures_lock_the_account_for_an_hour(client, priya):
+async def test_a_hundred_failures_lock_passkey_sign_in_for_an_hour_but_not_email(client, priya):
     from web.signin import create_signin_token
 
     passkey = await registered(client, priya)
-    from web import ratelimit
-
     for _ in range(ratelimit.ACCOUNT_FAILURES_PER_HOUR):
         await ratelimit.record_failure(priya.id)
     response, _ = await authenticate(client, passkey)
     assert response.status_code == 429
+    assert "too many failed attempts" in response.json()["error"]
+    assert "email" in response.json()["error"]  # says what still works
     token = await create_signin_token(priya)
     by_email = await client.post(
         "/signin/link", data={"token": token, "csrf_token": await csrf_token(client)}
     )
-    assert by_email.status_code == 429
-    assert "too many failed attempts" in by_email.text
+    assert by_email.status_code == 303  # a locked passkey never blocks recovery by email
     assert await Session.filter(method="passkey").count() == 0
-    assert await Session.all().count() == 1  # only the one from before the lock
-    assert await AuditEvent.filter(action="signin.refused", actor_id=priya.id).count() == 2
+    assert await Session.filter(method="email").count() == 2
+    assert await AuditEvent.filter(action="signin.refused", actor_id=priya.id).count() == 1
+
+
+def forged(credential_id: str, challenge: str | None) -> dict:
+    """An answer naming someone's passkey, signed by nothing."""
+    client_data = {"type": "webauthn.get", "challenge": challenge, "origin": ORIGIN}
+    if challenge is None:
+        client_data = {"garbage": True}
+    return {
+        "id": credential_id,
+        "rawId": credential_id,
+        "type": "public-key",
+        "response": {
+            "clientDataJSON": bytes_to_base64url(json.dumps(client_data).encode()),
+            "authenticatorData": bytes_to_base64url(b"\0" * 37),
+            "signature": bytes_to_base64url(b"\0" * 64),
+        },
+        "clientExtensionResults": {},
+    }
+
+
+async def test_answers_without_a_live_challenge_from_this_browser_charge_nobody(
+    client, priya, settings
+):
+    """An anonymous stranger who knows Priya's credential id cannot charge her failures
+    (and so lock her out) without a real, live challenge their own browser asked for."""
+    passkey = await registered(client, priya)
+    credential_id = (await PasskeyCredential.get(practitioner=priya)).credential_id
+    headers = {"X-CSRF-Token": await csrf_token(client)}
+    theirs = (await client.post("/passkeys/authenticate/options", headers=headers)).json()
+    async with browser_at(settings, "198.51.100.9") as stranger:
+        headers = {"X-CSRF-Token": await csrf_token(stranger)}
+        spent = (await stranger.post("/passkeys/authenticate/options", headers=headers)).json()
+        await stranger.post(
+            "/passkeys/authenticate",
+            json={"credential": forged(credential_id, spent["challenge"])},
+            headers=headers,
+        )  # spends it (and is charged: a real challenge was used)
+        expired = (await stranger.post("/passkeys/authenticate/options", headers=headers)).json()
+        await WebAuthnChallenge.filter(challenge=expired["challenge"]).update(
+            expires_at=now() - timedelta(seconds=1)
+        )
+        challenges = [
+            None,  # unreadable
+            bytes_to_base64url(b"made up by the stranger"),
+            theirs["challenge"],  # another browser's
+            spent["challenge"],  # already used
+            expired["challenge"],
+        ]
+        for n in range(ratelimit.ACCOUNT_FAILURES_PER_HOUR + 1):
+            answer = await stranger.post(
+                "/passkeys/authenticate",
+                json={"credential": forged(credential_id, challenges[n % len(challenges)])},
+                headers=headers,
+            )
+            assert answer.status_code == 400
+    assert await RateLimitHit.filter(key=f"signin:fail:{priya.id}").count() == 1
+    assert not await ratelimit.account_locked(priya.id)
+    signed_in, _ = await authenticate(client, passkey)
+    assert signed_in.status_code == 200, signed_in.text

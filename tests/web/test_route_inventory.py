@@ -72,11 +72,27 @@ async def test_the_public_list_matches_the_routes_marked_public(settings):
     assert marked == PUBLIC
 
 
+#: What every route answers a request that needs a session and has none (htmx, JSON, a form).
+SIGN_IN_AGAIN = "Please sign in again."
+#: What the CSRF check answers: a different refusal, which this walk must never meet.
+CSRF_REFUSAL = "This form was out of date"
+
+
+def anonymous_refusal(response: httpx.Response) -> bool:
+    """The missing-session refusal exactly: 401 saying "sign in", not a CSRF 403."""
+    return (
+        response.status_code == 401
+        and SIGN_IN_AGAIN in response.text
+        and CSRF_REFUSAL not in response.text
+    )
+
+
 async def test_every_other_route_refuses_an_anonymous_request(settings, client):
     app = create_app(settings)
     token = await csrf_token(client)
-    checked = 0
-    for method, path, _route in inventory(app):
+    routes = inventory(app)
+    checked = {"GET": 0, "unsafe": 0}
+    for method, path, _route in routes:
         if (method, path) in PUBLIC:
             continue
         url = concrete(path)
@@ -84,16 +100,21 @@ async def test_every_other_route_refuses_an_anonymous_request(settings, client):
             page = await client.get(url)
             assert page.status_code == 303, (method, path)
             assert page.headers["location"].startswith("/signin?next="), (method, path)
-            fragment = await client.get(url, headers={"HX-Request": "true"})
-            assert fragment.status_code == 401, (method, path)
-            as_json = await client.get(url, headers={"Accept": "application/json"})
-            assert as_json.status_code == 401, (method, path)
+            for headers in ({"HX-Request": "true"}, {"Accept": "application/json"}):
+                refused = await client.get(url, headers=headers)
+                assert anonymous_refusal(refused), (method, path, headers, refused.status_code)
+            checked["GET"] += 1
         else:
-            # A valid CSRF token, so it is the missing session that refuses.
-            response = await client.request(method, url, headers={"X-CSRF-Token": token})
-            assert response.status_code in (401, 403), (method, path)
-        checked += 1
-    assert checked >= 2
+            # A valid CSRF token, so it is the missing session that refuses: 401, not 403.
+            for headers in ({"X-CSRF-Token": token}, {"X-CSRF-Token": token, "HX-Request": "true"}):
+                refused = await client.request(method, url, headers=headers)
+                assert anonymous_refusal(refused), (method, path, headers, refused.status_code)
+            checked["unsafe"] += 1
+    # Every route but the public ones was walked, of both kinds.
+    guarded = [(m, p) for m, p, _ in routes if (m, p) not in PUBLIC]
+    assert checked["GET"] == len([1 for m, _p in guarded if m == "GET"]) > 0
+    assert checked["unsafe"] == len([1 for m, _p in guarded if m != "GET"]) > 0
+    assert sum(checked.values()) == len(routes) - len(PUBLIC)
 
 
 async def test_the_signup_list_matches_the_routes_marked_signing_up(settings):
@@ -132,8 +153,9 @@ async def test_an_unfinished_signup_is_refused_everywhere_but_signup(settings, c
             refused = await client.request(method, url, headers={"X-CSRF-Token": token})
             assert refused.status_code == 403, (method, path)
             assert "Finish signing up first" in refused.text
+            assert CSRF_REFUSAL not in refused.text
         checked += 1
-    assert checked >= 40
+    assert checked == len(inventory(app)) - len(PUBLIC | DURING_SIGNUP)
     # Signup's own routes still answer.
     assert (await client.get("/signup/3")).status_code == 200
     assert (await client.get("/notifications/badge", headers={"HX-Request": "true"})).is_success

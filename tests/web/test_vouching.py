@@ -151,7 +151,8 @@ async def test_a_sensitive_service_is_never_vouched_for(client, settings):
         assert "only add someone to a sensitive service" in refused.text
     assert not await Invitation.exists(email=GINA)
     # A colleague at Westside's own domain is invited as before.
-    sent = await post(client, f"/clients/{mia.id}/invite", email="kim.ward@westsiderecovery.example")
+    colleague = "kim.ward@westsiderecovery.example"
+    sent = await post(client, f"/clients/{mia.id}/invite", email=colleague)
     assert sent.status_code == 303
     _invitation, link = await send_invitation(settings, GINA, sam, client_id=mia.id)
     client.cookies.clear()
