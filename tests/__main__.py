@@ -3,6 +3,10 @@
 It installs Debian's chromium when it is missing (as root, with apt-get) and the pinned
 npm tools for the browser tests, so a fresh machine needs nothing else. Arguments go to
 pytest; `--no-lint` skips ruff and mypy (the PostgreSQL pass in .ci/run uses it).
+
+`--mutate [--jobs=N] [MODULE ...]` runs mutation testing instead (tests/mutation.py: slow, never
+part of the normal run) and reports the mutation score of each module that holds the rules
+protecting people.
 """
 
 from __future__ import annotations
@@ -46,6 +50,10 @@ def ensure_browser_tools() -> None:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--mutate"]:
+        from tests import mutation
+
+        return mutation.main(argv[1:])
     lint = "--no-lint" not in argv
     pytest_args = [arg for arg in argv if arg != "--no-lint"]
     ensure_chromium()

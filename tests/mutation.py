@@ -1,0 +1,319 @@
+"""`python -m tests --mutate [MODULE ...]`: mutation testing of the rules that protect people.
+
+mutmut (3.x) changes one thing at a time in a module (`<` to `<=`, `and` to `or`, a value to
+None, a string to "XX…XX", …) and runs the tests that reach the changed function; a mutant
+the tests do not notice *survives*. Each module is mutated on its own, against the fast
+in-process tests that exercise it (SQLite; the browser tests are never run), so a module takes
+minutes. The score is killed / total mutants. docs/TESTING.md ("## Mutation testing") holds
+the latest figures and the surviving mutants recorded as equivalent, each with the mutated
+line and a reason: a survivor recorded there is reported as explained, any other is listed
+with its diff and makes the command fail.
+
+Each module is mutated in a scratch copy of the project, `.mutation/<module>/` (mutmut writes
+its `mutants/` folder there), so the working tree is never touched. In that copy, and only
+there, decorators are applied by assignment (`f = public(f)` after `def f`, not `@public`):
+the same program, but mutmut 3 skips decorated functions, and the route handlers and the
+guards inside `signed_in` hold rules too. After a run, inspect a mutant with
+`cd .mutation/<module> && ../../.venv/bin/mutmut show NAME` (or `mutmut browse`).
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRATCH = ROOT / ".mutation"
+TESTING_DOC = ROOT / "docs" / "TESTING.md"
+TARGET = 0.90
+
+#: The modules holding the rules that protect people, each with the fast tests that exercise
+#: it (kept to those, so a run takes minutes, not hours).
+MODULES: dict[str, list[str]] = {
+    "web/access.py": [
+        "tests/web/test_rules_access.py",
+        "tests/web/test_team_page.py",
+        "tests/web/test_who_sees_what.py",
+        "tests/web/test_no_register.py",
+        "tests/web/test_phonebook.py",
+        "tests/web/test_clients.py",
+        "tests/web/test_circles.py",
+        "tests/web/test_find_and_join.py",
+        "tests/web/test_profile.py",
+        "tests/web/test_signup.py",
+        "tests/web/test_two_worlds.py",
+    ],
+    "web/security.py": [
+        "tests/web/test_rules_security.py",
+        "tests/web/test_security.py",
+        "tests/web/test_csrf_walk.py",
+        "tests/web/test_route_inventory.py",
+        "tests/web/test_signin.py",
+    ],
+    "web/auth.py": [
+        "tests/web/test_rules_auth.py",
+        "tests/web/test_route_inventory.py",
+        "tests/web/test_signin.py",
+        "tests/web/test_redirects.py",
+        "tests/web/test_devices.py",
+        "tests/web/test_security.py",
+    ],
+    "web/signin.py": [
+        "tests/web/test_rules_signin.py",
+        "tests/web/test_signin.py",
+        "tests/web/test_redirects.py",
+        "tests/web/test_passkeys.py",
+    ],
+    "web/ratelimit.py": [
+        "tests/web/test_rules_ratelimit.py",
+        "tests/web/test_join_limits.py",
+        "tests/web/test_signin.py",
+        "tests/web/test_find_and_join.py",
+        "tests/web/test_passkeys.py",
+    ],
+    "web/alerts.py": [
+        "tests/web/test_rules_alerts.py",
+        "tests/web/test_alerts.py",
+        "tests/web/test_digests.py",
+        "tests/web/test_checkins.py",
+        "tests/web/test_worker.py",
+    ],
+    "web/push.py": [
+        "tests/web/test_rules_push.py",
+        "tests/web/test_alerts.py",
+        "tests/web/test_worker.py",
+    ],
+    "web/worker.py": [
+        "tests/web/test_rules_worker.py",
+        "tests/web/test_worker.py",
+        "tests/web/test_alerts.py",
+        "tests/web/test_checkins.py",
+    ],
+    "web/checkins.py": [
+        "tests/web/test_rules_checkins.py",
+        "tests/web/test_checkins.py",
+        "tests/web/test_two_worlds.py",
+    ],
+}
+
+#: What the scratch copy holds besides the Python packages (mutmut copies it on to mutants/).
+DATA = ["templates", "static", "service_worker"]
+IGNORED = shutil.ignore_patterns("__pycache__", "node_modules", ".hypothesis", "*.sqlite3*")
+
+#: A recorded equivalent mutant in docs/TESTING.md:
+#: - `web.auth.x_safe_next__mutmut_7` — `the mutated line` — why it cannot be told apart.
+EQUIVALENT = re.compile(r"^- `(?P<name>[^`]+__mutmut_\d+)` — `(?P<line>[^`]*)` — (?P<why>.+)$")
+
+
+def scratch_for(module: str) -> Path:
+    return SCRATCH / Path(module).stem
+
+
+# -- the scratch copy -------------------------------------------------------------------------
+
+
+def undecorate(source: str) -> str:
+    """The same module with every function decorator applied by assignment after the `def`.
+
+    `@a @b(x) def f` becomes `def f` then `f = a(b(x)(f))`: what Python does, in the same
+    order, except that the decorator expressions are evaluated after the body is defined
+    (they are names and calls with constants here). mutmut 3 skips decorated functions."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    functions = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.decorator_list
+    ]
+    # Bottom up, so the line numbers of those still to do stay right.
+    for node in sorted(functions, key=lambda n: n.lineno, reverse=True):
+        names = {d.id for d in node.decorator_list if isinstance(d, ast.Name)}
+        if names & {"staticmethod", "classmethod", "property"}:
+            continue
+        indent = " " * node.col_offset
+        applied = node.name
+        for decorator in reversed(node.decorator_list):
+            applied = f"{ast.get_source_segment(source, decorator)}({applied})"
+        assert node.end_lineno is not None
+        lines.insert(node.end_lineno, f"{indent}{node.name} = {applied}\n")
+        first = node.decorator_list[0].lineno - 1
+        del lines[first : node.lineno - 1]
+    return "".join(lines)
+
+
+def mutmut_config(module: str, tests: list[str]) -> str:
+    """The [tool.mutmut] table for one module's run."""
+    settings = {
+        "source_paths": ["web", "models"],
+        "only_mutate": [module],
+        "also_copy": DATA,
+        "pytest_add_cli_args_test_selection": tests,
+        # Quiet, and every warning still an error (pyproject's filterwarnings).
+        "pytest_add_cli_args": ["-p", "no:logging", "-p", "no:cacheprovider"],
+        # Every run starts from a fresh copy: nothing cached to invalidate.
+        "use_git_change_detection": False,
+    }
+    return "\n[tool.mutmut]\n" + "".join(
+        f"{key} = {json.dumps(value)}\n" for key, value in settings.items()
+    )
+
+
+def prepare(module: str, tests: list[str]) -> Path:
+    """A fresh scratch copy of the project for mutating `module`."""
+    scratch = scratch_for(module)
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True)
+    for name in ["web", "models", "tests", *DATA]:
+        shutil.copytree(ROOT / name, scratch / name, ignore=IGNORED)
+    shutil.rmtree(scratch / "tests" / "browser")
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    (scratch / "pyproject.toml").write_text(pyproject + mutmut_config(module, tests))
+    target = scratch / module
+    target.write_text(undecorate(target.read_text()))
+    return scratch
+
+
+# -- results ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Score:
+    module: str
+    statuses: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def count(self, *statuses: str) -> int:
+        return sum(1 for s in self.statuses.values() if s in statuses)
+
+    @property
+    def total(self) -> int:
+        return len(self.statuses)
+
+    @property
+    def killed(self) -> int:
+        # A mutant that makes the tests hang or crash was noticed too.
+        return self.count("killed", "timeout", "segfault")
+
+    @property
+    def survivors(self) -> list[str]:
+        return sorted(
+            n for n, s in self.statuses.items() if s not in ("killed", "timeout", "segfault")
+        )
+
+    @property
+    def score(self) -> float:
+        return self.killed / self.total if self.total else 0.0
+
+
+def read_statuses(scratch: Path, module: str) -> dict[str, str]:
+    from mutmut.stats import status_by_exit_code
+
+    meta = json.loads((scratch / "mutants" / (module + ".meta")).read_text())
+    return {name: status_by_exit_code[code] for name, code in meta["exit_code_by_key"].items()}
+
+
+def mutmut(scratch: Path, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    executable = Path(sys.executable).with_name("mutmut")
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}  # SQLite only
+    return subprocess.run(
+        [str(executable), *args],
+        cwd=scratch,
+        env=env,
+        text=True,
+        **kwargs,  # type: ignore[call-overload]
+    )
+
+
+def mutated_line(scratch: Path, name: str) -> tuple[str, str]:
+    """The first line the mutant adds, and its whole diff (from `mutmut show`)."""
+    diff = mutmut(scratch, "show", name, capture_output=True).stdout
+    added = [
+        line[1:].strip()
+        for line in diff.splitlines()
+        if line.startswith("+") and not line.startswith("+++")
+    ]
+    return (added[0] if added else "(the line is removed)"), diff
+
+
+def recorded_equivalents() -> dict[str, tuple[str, str]]:
+    """Mutant name -> (mutated line, reason), from docs/TESTING.md."""
+    if not TESTING_DOC.exists():
+        return {}
+    found = {}
+    for line in TESTING_DOC.read_text().splitlines():
+        match = EQUIVALENT.match(line.strip())
+        if match:
+            found[match["name"]] = (match["line"], match["why"])
+    return found
+
+
+# -- the command ------------------------------------------------------------------------------
+
+
+def run_module(module: str, jobs: int) -> Score:
+    tests = [t for t in MODULES[module] if (ROOT / t).exists()]
+    scratch = prepare(module, tests)
+    print(f"\n=== mutating {module} against {len(tests)} test files ({scratch})", flush=True)
+    started = datetime.datetime.now()
+    run = mutmut(scratch, "run", "--max-children", str(jobs))
+    if not (scratch / "mutants" / (module + ".meta")).exists():
+        raise SystemExit(f"mutmut could not run {module} (exit {run.returncode}): see above")
+    score = Score(module, read_statuses(scratch, module))
+    score.seconds = (datetime.datetime.now() - started).total_seconds()
+    return score
+
+
+def report(scores: list[Score]) -> int:
+    """Print each module's score and its unexplained survivors; 1 if there are any."""
+    equivalents = recorded_equivalents()
+    unexplained = 0
+    print(f"\nMutation scores ({datetime.date.today().isoformat()}, mutmut, SQLite):")
+    print(f"{'module':<20} {'killed':>6} {'total':>6} {'score':>7} {'equivalent':>10}  minutes")
+    for score in scores:
+        scratch = scratch_for(score.module)
+        explained = []
+        for name in score.survivors:
+            line, diff = mutated_line(scratch, name)
+            recorded = equivalents.get(name)
+            if recorded and recorded[0] == line:
+                explained.append(name)
+                continue
+            unexplained += 1
+            print(f"\n--- {score.statuses[name]}: {name}\n{diff.strip()}")
+        if score.score < TARGET:
+            print(f"\n{score.module}: {score.score:.1%} killed, below the {TARGET:.0%} target")
+        score.statuses = {**score.statuses, **{n: "equivalent" for n in explained}}
+    print()
+    for score in scores:
+        print(
+            f"{score.module:<20} {score.killed:>6} {score.total:>6} {score.score:>7.1%}"
+            f" {score.count('equivalent'):>10}  {score.seconds / 60:7.1f}"
+        )
+    if unexplained:
+        print(f"\n{unexplained} surviving mutants are neither killed nor recorded as equivalent")
+        print("in docs/TESTING.md: kill each with a test, or record why it cannot be told apart.")
+    return 1 if unexplained else 0
+
+
+def main(argv: list[str]) -> int:
+    jobs = 2
+    modules: list[str] = []
+    for arg in argv:
+        if arg.startswith("--jobs="):
+            jobs = int(arg.removeprefix("--jobs="))
+        elif arg in MODULES:
+            modules.append(arg)
+        else:
+            print(f"usage: python -m tests --mutate [--jobs=N] [{' '.join(MODULES)}]")
+            return 2
+    scores = [run_module(module, jobs) for module in modules or list(MODULES)]
+    return report(scores)
