@@ -4,9 +4,9 @@ It installs Debian's chromium when it is missing (as root, with apt-get) and the
 npm tools for the browser tests, so a fresh machine needs nothing else. Arguments go to
 pytest; `--no-lint` skips ruff and mypy (the PostgreSQL pass in .ci/run uses it).
 
-`--mutate [--jobs=N] [MODULE ...]` runs mutation testing instead (tests/mutation.py: slow, never
-part of the normal run) and reports the mutation score of each module that holds the rules
-protecting people.
+`--mutate [--jobs=N] [--postgres] [MODULE ...]` runs mutation testing instead
+(tests/mutation.py: slow, never part of the normal run) and reports the mutation score of each
+module that holds the rules protecting people.
 """
 
 from __future__ import annotations

@@ -1,13 +1,15 @@
 """`python -m tests --mutate [MODULE ...]`: mutation testing of the rules that protect people.
 
 mutmut (3.x) changes one thing at a time in a module (`<` to `<=`, `and` to `or`, a value to
-None, a string to "XX…XX", …) and runs the tests that reach the changed function; a mutant
-the tests do not notice *survives*. Each module is mutated on its own, against the fast
-in-process tests that exercise it (SQLite; the browser tests are never run), so a module takes
-minutes. The score is killed / total mutants. docs/TESTING.md ("## Mutation testing") holds
-the latest figures and the surviving mutants recorded as equivalent, each with the mutated
-line and a reason: a survivor recorded there is reported as explained, any other is listed
-with its diff and makes the command fail.
+None, a string to "XX…XX", …) and runs the tests that reach the changed function; a mutant the
+tests do not notice *survives*. Each module is mutated on its own, against the fast in-process
+tests that exercise it (SQLite; the browser tests are never run), so a module takes minutes.
+`--postgres` runs them on PostgreSQL instead (TEST_DATABASE_URL, else the local `test`
+database), one mutant at a time as they share the database: for the branches only PostgreSQL
+takes (the rate limits' advisory lock). The score is killed / total mutants. docs/TESTING.md
+("## Mutation testing") holds the latest figures and the surviving mutants recorded as
+equivalent, each with the mutated line and a reason: a survivor recorded there is reported as
+explained, any other is listed with its diff and makes the command fail.
 
 Each module is mutated in a scratch copy of the project, `.mutation/<module>/` (mutmut writes
 its `mutants/` folder there), so the working tree is never touched. In that copy, and only
@@ -74,6 +76,7 @@ MODULES: dict[str, list[str]] = {
     ],
     "web/ratelimit.py": [
         "tests/web/test_rules_ratelimit.py",
+        "tests/web/test_rate_limit_races.py",
         "tests/web/test_join_limits.py",
         "tests/web/test_signin.py",
         "tests/web/test_find_and_join.py",
@@ -113,8 +116,12 @@ IGNORED = shutil.ignore_patterns("__pycache__", "node_modules", ".hypothesis", "
 EQUIVALENT = re.compile(r"^- `(?P<name>[^`]+__mutmut_\d+)` — `(?P<line>[^`]*)` — (?P<why>.+)$")
 
 
-def scratch_for(module: str) -> Path:
-    return SCRATCH / Path(module).stem
+#: Where `--postgres` runs (the one database every mutant's tests share, so one at a time).
+POSTGRES = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+
+def scratch_for(module: str, postgres: bool = False) -> Path:
+    return SCRATCH / (Path(module).stem + ("-postgres" if postgres else ""))
 
 
 # -- the scratch copy -------------------------------------------------------------------------
@@ -166,9 +173,9 @@ def mutmut_config(module: str, tests: list[str]) -> str:
     )
 
 
-def prepare(module: str, tests: list[str]) -> Path:
+def prepare(module: str, tests: list[str], postgres: bool) -> Path:
     """A fresh scratch copy of the project for mutating `module`."""
-    scratch = scratch_for(module)
+    scratch = scratch_for(module, postgres)
     if scratch.exists():
         shutil.rmtree(scratch)
     scratch.mkdir(parents=True)
@@ -190,6 +197,11 @@ class Score:
     module: str
     statuses: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    postgres: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.module + (" (PostgreSQL)" if self.postgres else "")
 
     def count(self, *statuses: str) -> int:
         return sum(1 for s in self.statuses.values() if s in statuses)
@@ -221,9 +233,13 @@ def read_statuses(scratch: Path, module: str) -> dict[str, str]:
     return {name: status_by_exit_code[code] for name, code in meta["exit_code_by_key"].items()}
 
 
-def mutmut(scratch: Path, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+def mutmut(
+    scratch: Path, *args: str, postgres: bool = False, **kwargs: object
+) -> subprocess.CompletedProcess[str]:
     executable = Path(sys.executable).with_name("mutmut")
-    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}  # SQLite only
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
+    if postgres:
+        env["TEST_DATABASE_URL"] = POSTGRES
     return subprocess.run(
         [str(executable), *args],
         cwd=scratch,
@@ -259,15 +275,17 @@ def recorded_equivalents() -> dict[str, tuple[str, str]]:
 # -- the command ------------------------------------------------------------------------------
 
 
-def run_module(module: str, jobs: int) -> Score:
+def run_module(module: str, jobs: int, postgres: bool) -> Score:
     tests = [t for t in MODULES[module] if (ROOT / t).exists()]
-    scratch = prepare(module, tests)
+    scratch = prepare(module, tests, postgres)
     print(f"\n=== mutating {module} against {len(tests)} test files ({scratch})", flush=True)
     started = datetime.datetime.now()
-    run = mutmut(scratch, "run", "--max-children", str(jobs))
+    # On PostgreSQL every mutant's tests use the same database: one mutant at a time.
+    children = "1" if postgres else str(jobs)
+    run = mutmut(scratch, "run", "--max-children", children, postgres=postgres)
     if not (scratch / "mutants" / (module + ".meta")).exists():
         raise SystemExit(f"mutmut could not run {module} (exit {run.returncode}): see above")
-    score = Score(module, read_statuses(scratch, module))
+    score = Score(module, read_statuses(scratch, module), postgres=postgres)
     score.seconds = (datetime.datetime.now() - started).total_seconds()
     return score
 
@@ -276,10 +294,10 @@ def report(scores: list[Score]) -> int:
     """Print each module's score and its unexplained survivors; 1 if there are any."""
     equivalents = recorded_equivalents()
     unexplained = 0
-    print(f"\nMutation scores ({datetime.date.today().isoformat()}, mutmut, SQLite):")
-    print(f"{'module':<20} {'killed':>6} {'total':>6} {'score':>7} {'equivalent':>10}  minutes")
+    print(f"\nMutation scores ({datetime.date.today().isoformat()}, mutmut):")
+    print(f"{'module':<33} {'killed':>6} {'total':>6} {'score':>7} {'equivalent':>10}  minutes")
     for score in scores:
-        scratch = scratch_for(score.module)
+        scratch = scratch_for(score.module, score.postgres)
         explained = []
         for name in score.survivors:
             line, diff = mutated_line(scratch, name)
@@ -290,12 +308,12 @@ def report(scores: list[Score]) -> int:
             unexplained += 1
             print(f"\n--- {score.statuses[name]}: {name}\n{diff.strip()}")
         if score.score < TARGET:
-            print(f"\n{score.module}: {score.score:.1%} killed, below the {TARGET:.0%} target")
+            print(f"\n{score.label}: {score.score:.1%} killed, below the {TARGET:.0%} target")
         score.statuses = {**score.statuses, **{n: "equivalent" for n in explained}}
     print()
     for score in scores:
         print(
-            f"{score.module:<20} {score.killed:>6} {score.total:>6} {score.score:>7.1%}"
+            f"{score.label:<33} {score.killed:>6} {score.total:>6} {score.score:>7.1%}"
             f" {score.count('equivalent'):>10}  {score.seconds / 60:7.1f}"
         )
     if unexplained:
@@ -306,14 +324,17 @@ def report(scores: list[Score]) -> int:
 
 def main(argv: list[str]) -> int:
     jobs = 2
+    postgres = False
     modules: list[str] = []
     for arg in argv:
-        if arg.startswith("--jobs="):
+        if arg == "--postgres":
+            postgres = True
+        elif arg.startswith("--jobs="):
             jobs = int(arg.removeprefix("--jobs="))
         elif arg in MODULES:
             modules.append(arg)
         else:
-            print(f"usage: python -m tests --mutate [--jobs=N] [{' '.join(MODULES)}]")
+            print(f"usage: python -m tests --mutate [--jobs=N] [--postgres] [{' '.join(MODULES)}]")
             return 2
-    scores = [run_module(module, jobs) for module in modules or list(MODULES)]
+    scores = [run_module(module, jobs, postgres) for module in modules or list(MODULES)]
     return report(scores)

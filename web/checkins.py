@@ -75,7 +75,7 @@ async def checkin_page(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     client, _team = found
-    return page_or_block(request, "teams/checkin.html", {"client": client, "tab": "team"})
+    return page_or_block(request, "teams/checkin.html", {"client": client})
 
 
 @signed_in

@@ -197,6 +197,10 @@ async def test_views_and_acknowledgements_count_only_from_visible_members_and_ti
     raised = await attention(mia, priya, named=True)
     before, after = shown - timedelta(hours=1), shown + timedelta(hours=1)
     rows = [
+        # Sam's first: a row of someone the viewer cannot see is skipped, not the end.
+        AttentionSeen(
+            attention_id=raised.id, practitioner_id=sam.id, seen_at=after, acknowledged_at=after
+        ),
         AttentionSeen(attention_id=raised.id, practitioner_id=aroha.id, seen_at=before),
         AttentionSeen(attention_id=raised.id + 1, practitioner_id=aroha.id, seen_at=after),
         AttentionSeen(
@@ -217,15 +221,19 @@ async def test_views_and_acknowledgements_count_only_from_visible_members_and_ti
             seen_at=before,
             acknowledged_at=before,
         ),
+        # Seen and acknowledged at the very moment Aroha became visible: counted.
         AttentionSeen(
-            attention_id=raised.id, practitioner_id=sam.id, seen_at=after, acknowledged_at=after
+            attention_id=raised.id + 4,
+            practitioner_id=aroha.id,
+            seen_at=shown,
+            acknowledged_at=shown,
         ),
     ]
     team = await access.visible_team(priya, mia.id)
     seen, acknowledged = access.seen_and_acknowledged(priya, team, rows)
     a = raised.id
-    assert dict(seen) == {a: {priya.id}, a + 1: {aroha.id}}
-    assert dict(acknowledged) == {a: {priya.id}, a + 3: {aroha.id}}
+    assert dict(seen) == {a: {priya.id}, a + 1: {aroha.id}, a + 4: {aroha.id}}
+    assert dict(acknowledged) == {a: {priya.id}, a + 3: {aroha.id}, a + 4: {aroha.id}}
     # Aroha counts all of her own, and still nothing of Sam's.
     team = await access.visible_team(aroha, mia.id)
     seen, acknowledged = access.seen_and_acknowledged(aroha, team, rows)
@@ -234,8 +242,14 @@ async def test_views_and_acknowledgements_count_only_from_visible_members_and_ti
         a + 1: {aroha.id},
         a + 2: {aroha.id},
         a + 3: {aroha.id},
+        a + 4: {aroha.id},
     }
-    assert dict(acknowledged) == {a + 2: {aroha.id}, a: {priya.id}, a + 3: {aroha.id}}
+    assert dict(acknowledged) == {
+        a + 2: {aroha.id},
+        a: {priya.id},
+        a + 3: {aroha.id},
+        a + 4: {aroha.id},
+    }
 
 
 async def test_the_counts_on_an_attention_are_shown_only_where_they_cannot_tell(db):
@@ -257,18 +271,22 @@ async def test_the_team_each_member_sees_in_order(db):
     await Membership.filter(client_id=mia.id, practitioner_id__in=[aroha.id, sam.id]).update(
         started_at=same_time
     )
+    # Joined last, but has worked with Mia the longest: first.
+    ben = await support.practitioner("Ben Hart", "ben.hart@brimbank.example")
+    await support.member(mia, ben, started_at=clock.now() - timedelta(days=500))
 
     async def team(viewer) -> list[int]:
         return [m.practitioner_id for m in await access.visible_team(viewer, mia.id)]  # type: ignore[attr-defined]
 
-    assert await team(priya) == [priya.id, aroha.id]  # by start, then joining order
-    assert await team(sam) == [priya.id, aroha.id, sam.id]
+    assert await team(priya) == [ben.id, priya.id, aroha.id]  # by start, then joining order
+    assert await team(sam) == [ben.id, priya.id, aroha.id, sam.id]
     [first, *_] = await access.visible_team(priya, mia.id)
     assert first.practitioner.organisation.name.startswith("Brimbank")  # loaded, no query
     assert await access.is_member(sam, mia.id)
     assert not await access.is_member(tom, mia.id)  # former member
     assert not await access.is_member(sam, leo.id)
     assert await access.member_of(aroha, [mia.id, leo.id, 999]) == {mia.id, leo.id}
+    assert await access.member_of(aroha, [leo.id]) == {leo.id}  # only those asked about
     assert await access.member_of(tom, [mia.id]) == set()
     assert await access.member_of(aroha, []) == set()
 
@@ -305,6 +323,16 @@ async def test_my_clients_are_cards_in_name_order_with_what_i_may_count(db):
     assert await access.my_clients(nobody) == []
 
 
+async def test_clients_of_the_same_name_are_in_the_order_they_were_added(db):
+    priya = await support.practitioner()
+    first = await support.client("Ann", "Lee")
+    second = await support.client("Ann", "Lee")
+    await support.member(second, priya)  # joined the newer one first
+    await support.member(first, priya)
+    cards = await access.my_clients(priya)
+    assert [c.client.id for c in cards] == [first.id, second.id]
+
+
 async def test_my_areas_are_those_chosen_then_those_of_my_clients(db):
     from models.areas import Area
     from models.practitioners import PractitionerArea
@@ -317,7 +345,8 @@ async def test_my_areas_are_those_chosen_then_those_of_my_clients(db):
     await PractitionerArea.create(practitioner=priya, area=melton, position=1)
     for given, area in (("Leo", geelong), ("Ivy", geelong), ("Max", wyndham)):
         await support.member(await support.client(given, area=area), priya)
-    await support.member(await support.client("Old", area=melton), priya, ended_at=clock.now())
+    colac = await support.council("LGA21750")  # a client of old, in an area not chosen
+    await support.member(await support.client("Old", area=colac), priya, ended_at=clock.now())
     assert [a.name for a in await access.my_areas(priya)] == [
         "Melton",
         "Wyndham",
@@ -333,6 +362,31 @@ async def test_my_areas_are_those_chosen_then_those_of_my_clients(db):
     assert {"Colac Otway", "Surf Coast"} <= district  # Geelong's district (Barwon)
     assert all(a.kind == "council" for a in await Area.filter(id__in=scopes.district_council_ids))
     assert scopes.district_label == "Barwon and Brimbank Melton and Western Melbourne"
+    assert scopes.state_label == "Victoria"
+
+
+async def test_areas_chosen_at_one_position_keep_the_order_they_were_chosen(db):
+    from models.practitioners import PractitionerArea
+
+    priya = await support.practitioner()
+    wyndham = await support.council("LGA27260")
+    brimbank = await support.council("LGA21180")
+    assert brimbank.id < wyndham.id
+    await PractitionerArea.create(practitioner=priya, area=wyndham, position=1)
+    await PractitionerArea.create(practitioner=priya, area=brimbank, position=1)
+    assert [a.name for a in await access.my_areas(priya)] == ["Wyndham", "Brimbank"]
+
+
+async def test_a_statewide_organisations_search_has_no_district(db):
+    from models.areas import Area
+
+    state = await Area.get(kind="state")
+    statewide = await support.organisation("DFFH — Statewide", "dffh.example", area_code=state.code)
+    nora = await support.practitioner("Nora Quinn", "nora.quinn@dffh.example", statewide)
+    scopes = await access.search_scopes(nora)
+    assert [a.name for a in scopes.local] == ["Victoria"]
+    assert scopes.district_council_ids == []
+    assert scopes.district_label == "your district"
     assert scopes.state_label == "Victoria"
 
 
@@ -400,9 +454,15 @@ async def test_a_reference_proves_one_client_was_shown_to_one_practitioner_for_t
     assert not access.reference_is_valid(key, "", 1, 2)
     assert "1" not in ref.split(".")[0] or ref.split(".")[0] == "shown"  # says nothing
     assert ref.startswith("shown.")
-    with clock.shifted(timedelta(hours=2) - timedelta(seconds=5)):
+    _, minted_at = access._signer(key, 1, 2).unsign(ref, return_timestamp=True)
+
+    def aged(seconds: int) -> timedelta:
+        """The shift that makes the reference exactly `seconds` old (whole seconds)."""
+        return minted_at + timedelta(seconds=seconds + 0.5) - clock.now()
+
+    with clock.shifted(aged(2 * 3600)):
         assert access.reference_is_valid(key, ref, 1, 2)
-    with clock.shifted(timedelta(hours=2, seconds=5)):
+    with clock.shifted(aged(2 * 3600 + 1)):
         assert not access.reference_is_valid(key, ref, 1, 2)
     url = access.join_url(key, 1, 2)
     assert url.startswith("/clients/2/join?ref=shown.")

@@ -47,7 +47,7 @@ def request(
 
 
 async def endpoint(request: Request) -> Response:
-    return PlainTextResponse("the page")
+    return PlainTextResponse(f"the page at {request.url.path}")  # given the request
 
 
 def person(step: int = 7, role: str = "practitioner") -> SimpleNamespace:
@@ -68,7 +68,7 @@ async def answer(guarded, req: Request) -> tuple[int, str]:
 async def test_signed_in_lets_only_a_finished_signup_through(db):
     guarded = auth.signed_in(endpoint)
     assert guarded.__name__ == "endpoint"
-    assert await answer(guarded, request(practitioner=person())) == (200, "the page")
+    assert await answer(guarded, request(practitioner=person())) == (200, "the page at /clients/5")
     assert await answer(guarded, request(query="tab=team")) == (
         303,
         "/signin?next=%2Fclients%2F5%3Ftab%3Dteam",
@@ -86,7 +86,10 @@ async def test_signing_up_lets_any_signed_in_practitioner_through(db):
     assert guarded.during_signup is True  # type: ignore[attr-defined]
     assert guarded.__name__ == "endpoint"
     for step in (1, 5, 7):
-        assert await answer(guarded, request(practitioner=person(step))) == (200, "the page")
+        assert await answer(guarded, request(practitioner=person(step))) == (
+            200,
+            "the page at /clients/5",
+        )
     assert await answer(guarded, request()) == (303, "/signin?next=%2Fclients%2F5")
     assert await answer(guarded, request(method="DELETE")) == (401, "Please sign in again.")
 
@@ -96,7 +99,10 @@ async def test_requires_role_lets_only_those_roles_through(db):
     assert guarded.__name__ == "endpoint"
     assert guarded.__wrapped__.roles == ("state_admin", "local_admin")  # type: ignore[attr-defined]
     for role in ("state_admin", "local_admin"):
-        assert await answer(guarded, request(practitioner=person(role=role))) == (200, "the page")
+        assert await answer(guarded, request(practitioner=person(role=role))) == (
+            200,
+            "the page at /clients/5",
+        )
     assert await answer(guarded, request(practitioner=person())) == (
         403,
         "This page is for administrators.",

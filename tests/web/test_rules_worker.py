@@ -1,0 +1,248 @@
+"""The delivery worker (web/worker.py), rule by rule: what is claimed and when, what a failure
+records, when a push is given up as gone, what tidying keeps, and the loop itself.
+
+Written to kill the mutants `python -m tests --mutate web/worker.py` found surviving."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from models.auth import RateLimitHit, Session, SignInToken, WebAuthnChallenge
+from models.notifications import Outbox, PushSubscription
+from models.teams import JoinCode
+from tests import support
+from web import clock, worker
+from web.notify import enqueue_email
+
+
+async def push_to(practitioner, push_service) -> tuple[PushSubscription, Outbox]:
+    subscriber = push_service.subscriber()
+    subscription = await PushSubscription.create(
+        practitioner=practitioner, endpoint=subscriber.endpoint, **subscriber.to_json()["keys"]
+    )
+    item = await Outbox.create(
+        channel="push", recipient=str(subscription.id), body="{}", next_attempt_at=clock.now()
+    )
+    return subscription, item
+
+
+async def test_a_push_to_a_subscription_removed_before_sending_is_given_up(settings):
+    item = await Outbox.create(
+        channel="push", recipient="12345", body="{}", next_attempt_at=clock.now()
+    )
+    assert await worker.deliver_due(settings) == 1
+    item = await Outbox.get(id=item.id)
+    assert item.failed_at is not None and item.sent_at is None and item.locked_until is None
+    assert item.last_error == "SubscriptionGone: subscription removed before sending"
+
+
+async def test_a_push_service_error_keeps_the_subscription_and_retries(settings, push_service):
+    priya = await support.practitioner()
+    subscription, item = await push_to(priya, push_service)
+    push_service.answers.append(500)
+    assert await worker.deliver_due(settings) == 1
+    assert await PushSubscription.filter(id=subscription.id).exists()
+    item = await Outbox.get(id=item.id)
+    assert item.failed_at is None and item.sent_at is None and item.locked_until is None
+    assert item.last_error.startswith("WebPushException: ")
+    assert item.next_attempt_at - clock.now() > timedelta(seconds=25)
+
+
+async def test_a_gone_subscription_is_deleted_and_its_push_not_retried(settings, push_service):
+    priya = await support.practitioner()
+    gone, item = await push_to(priya, push_service)
+    kept, _other = await push_to(priya, push_service)
+    push_service.answers.extend([410, 201])
+    assert await worker.deliver_due(settings) == 2
+    assert [s.id for s in await PushSubscription.all()] == [kept.id]
+    item = await Outbox.get(id=item.id)
+    assert item.failed_at is not None and item.attempts == 1
+    assert item.last_error == "SubscriptionGone: push service answered 410"
+
+
+async def test_a_message_on_an_unknown_channel_is_a_failure_recorded(settings):
+    item = await Outbox.create(channel="pigeon", recipient="x", next_attempt_at=clock.now())
+    assert await worker.deliver_due(settings) == 1
+    item = await Outbox.get(id=item.id)
+    assert item.last_error == "ValueError: unknown channel 'pigeon'"
+    assert item.failed_at is None and item.sent_at is None
+
+
+async def test_a_failure_backs_off_then_gives_up_after_the_last_attempt(settings):
+    item = await Outbox.create(channel="pigeon", recipient="x", next_attempt_at=clock.now())
+    for attempt in range(1, worker.MAX_ATTEMPTS):
+        item.attempts = attempt
+        moment = clock.now()
+        await worker._failed(item, RuntimeError("x" * 600))
+        stored = await Outbox.get(id=item.id)
+        assert stored.failed_at is None
+        wait = stored.next_attempt_at - moment
+        assert worker.backoff(attempt) <= wait < worker.backoff(attempt) + timedelta(seconds=5)
+        assert stored.last_error == ("RuntimeError: " + "x" * 600)[:500]
+    item.attempts = worker.MAX_ATTEMPTS
+    await worker._failed(item, RuntimeError("last"))
+    assert (await Outbox.get(id=item.id)).failed_at is not None
+
+
+def test_backoff_from_the_first_attempt():
+    assert worker.backoff(0) == timedelta(seconds=30)
+    assert worker.backoff(3) == timedelta(minutes=2)
+    assert worker.backoff(10) == timedelta(seconds=30 * 2**9)
+    assert worker.backoff(11) == timedelta(hours=6)
+
+
+async def test_only_due_unclaimed_unsent_messages_are_claimed_for_a_lease(settings):
+    moment = clock.now()
+    due = await enqueue_email("due@b.example", "s", "b")
+    await Outbox.create(recipient="later@b.example", next_attempt_at=moment + timedelta(minutes=1))
+    await Outbox.create(recipient="sent@b.example", next_attempt_at=moment, sent_at=moment)
+    await Outbox.create(recipient="failed@b.example", next_attempt_at=moment, failed_at=moment)
+    await Outbox.create(
+        recipient="leased@b.example",
+        next_attempt_at=moment,
+        locked_until=moment + timedelta(minutes=1),
+    )
+    lapsed = await Outbox.create(
+        recipient="lapsed@b.example",
+        next_attempt_at=moment,
+        locked_until=moment - timedelta(seconds=1),
+    )
+    claimed = await worker.claim_due()
+    assert [c.id for c in claimed] == [due.id, lapsed.id]
+    assert [c.attempts for c in claimed] == [1, 1]
+    stored = await Outbox.get(id=due.id)
+    assert stored.attempts == 1
+    lease = stored.locked_until - clock.now()
+    assert timedelta(minutes=4) < lease <= timedelta(minutes=5)
+    assert len(await worker.claim_due(limit=1)) == 0
+
+
+async def test_a_claim_takes_at_most_its_limit(settings):
+    for n in range(3):
+        await enqueue_email(f"p{n}@b.example", "s", "b")
+    assert len(await worker.claim_due(limit=2)) == 2
+    assert len(await worker.claim_due()) == 1
+
+
+async def test_tidying_keeps_everything_for_a_day_after_it_expires(settings):
+    priya = await support.practitioner()
+    moment = clock.now()
+    day = timedelta(days=1)
+    for n, expired in enumerate(
+        (moment - day - timedelta(minutes=1), moment - day + timedelta(minutes=1))
+    ):
+        await SignInToken.create(
+            token_hash=f"t{n}",
+            email="p@b.example",
+            practitioner=priya,
+            created_at=expired,
+            expires_at=expired,
+        )
+        await JoinCode.create(
+            token_hash=f"j{n}",
+            client=await support.client(f"C{n}"),
+            created_by=priya,
+            created_at=expired,
+            expires_at=expired,
+        )
+        await WebAuthnChallenge.create(
+            challenge=f"c{n}", purpose="signin", expires_at=expired, binding=f"b{n}"
+        )
+    idle = timedelta(hours=settings.session_idle_hours)
+    absolute = timedelta(days=settings.session_absolute_days)
+    sessions = {
+        "idle": (moment - idle - timedelta(minutes=1), moment - timedelta(hours=1)),
+        "nearly idle": (moment - idle + timedelta(minutes=1), moment - timedelta(hours=1)),
+        "too old": (moment - timedelta(hours=1), moment - absolute - timedelta(minutes=1)),
+        "nearly too old": (moment - timedelta(hours=1), moment - absolute + timedelta(minutes=1)),
+    }
+    for name, (seen, created) in sessions.items():
+        await Session.create(
+            token_hash=name,
+            practitioner=priya,
+            created_at=created,
+            last_seen_at=seen,
+            authenticated_at=created,
+            method="email",
+        )
+    await RateLimitHit.create(key="k", at=moment - timedelta(hours=2))
+    await worker.tidy(settings)
+    assert await SignInToken.all().values_list("token_hash", flat=True) == ["t1"]
+    assert await JoinCode.all().values_list("token_hash", flat=True) == ["j1"]
+    assert await WebAuthnChallenge.all().values_list("challenge", flat=True) == ["c1"]
+    kept = set(await Session.all().values_list("token_hash", flat=True))
+    assert kept == {"nearly idle", "nearly too old"}
+    assert await RateLimitHit.all().count() == 0
+
+
+async def test_the_scheduled_jobs_ask_for_checkins_tell_lapses_digest_and_tidy(settings):
+    priya, aroha, sam, mia = await support.thompson_team()
+    long_ago = clock.now() - timedelta(days=settings.checkin_days + 60)
+    from models.teams import Membership
+
+    await Membership.filter(practitioner_id=aroha.id).update(last_confirmed_at=long_ago)
+    await RateLimitHit.create(key="k", at=clock.now() - timedelta(hours=2))
+    await worker.scheduled(settings)
+    from models.notifications import Notification
+
+    kinds = sorted(
+        (n.practitioner_id, n.kind)
+        for n in await Notification.all()  # type: ignore[attr-defined]
+    )
+    assert (aroha.id, "checkin_due") in kinds
+    assert (priya.id, "membership_lapsed") in kinds
+    assert await RateLimitHit.all().count() == 0
+
+
+async def test_the_loop_delivers_until_stopped(settings, smtp):
+    await enqueue_email("a@b.example", "Looped", "Body")
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(settings, stop, poll_seconds=0.05))
+    await smtp.mailbox.wait_for("a@b.example")
+    await enqueue_email("b@b.example", "Second", "Body")  # picked up on the next poll
+    await smtp.mailbox.wait_for("b@b.example")
+    stop.set()
+    await asyncio.wait_for(running, timeout=5)
+    assert await Outbox.filter(sent_at__isnull=True).count() == 0
+
+
+async def loop_until(settings, done, poll_seconds: float):
+    """Start the worker's loop and wait (up to five seconds) until `done()`."""
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(settings, stop, poll_seconds=poll_seconds))
+    for _ in range(500):
+        if done():
+            break
+        await asyncio.sleep(0.01)
+    return stop, running
+
+
+async def test_the_loop_survives_a_failing_round(settings, smtp, monkeypatch):
+    calls = []
+
+    async def broken(settings):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+        return 0
+
+    monkeypatch.setattr(worker, "deliver_due", broken)
+    stop, running = await loop_until(settings, lambda: len(calls) >= 3, poll_seconds=0.01)
+    stop.set()
+    await asyncio.wait_for(running, timeout=5)
+    assert len(calls) >= 3
+
+
+async def test_a_full_batch_is_followed_at_once_by_the_next(settings, monkeypatch):
+    rounds = []
+
+    async def busy(settings):
+        rounds.append(clock.now())
+        return worker.BATCH if len(rounds) < 3 else 0
+
+    monkeypatch.setattr(worker, "deliver_due", busy)
+    stop, running = await loop_until(settings, lambda: len(rounds) >= 3, poll_seconds=30)
+    assert len(rounds) == 3  # no 30-second wait after a full batch
+    stop.set()
+    await asyncio.wait_for(running, timeout=5)  # a stop ends the wait at once
