@@ -4,7 +4,7 @@ It installs Debian's chromium when it is missing (as root, with apt-get) and the
 npm tools for the browser tests, so a fresh machine needs nothing else. Arguments go to
 pytest; `--no-lint` skips ruff and mypy (the PostgreSQL pass in .ci/run uses it).
 
-`--mutate [--jobs=N] [--postgres] [MODULE ...]` runs mutation testing instead
+`--mutate [--jobs=N] [--postgres] [--report] [MODULE ...]` runs mutation testing instead
 (tests/mutation.py: slow, never part of the normal run) and reports the mutation score of each
 module that holds the rules protecting people.
 """

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from tortoise.exceptions import IntegrityError
 
 from models.audit import AuditEvent
 from models.notifications import PushSubscription
@@ -68,12 +69,34 @@ async def test_a_browser_subscription_moves_to_whoever_subscribes_it_last(db):
     [kept] = await PushSubscription.all()
     assert (kept.practitioner_id, kept.auth, kept.p256dh) == (priya.id, "bmV3", P256DH)  # type: ignore[attr-defined]
     await push.keep(aroha.id, {**subscription, "endpoint": ENDPOINT + "0"})
-    await push.keep(aroha.id, subscription)
+    await push.keep(aroha.id, {**subscription, "p256dh": "QUJD"})  # new keys move with it
     rows = await PushSubscription.all().order_by("id")
-    assert [(r.endpoint, r.practitioner_id, r.auth) for r in rows] == [  # type: ignore[attr-defined]
-        (ENDPOINT, aroha.id, AUTH),
-        (ENDPOINT + "0", aroha.id, AUTH),
+    assert [(r.endpoint, r.practitioner_id, r.auth, r.p256dh) for r in rows] == [  # type: ignore[attr-defined]
+        (ENDPOINT, aroha.id, AUTH, "QUJD"),
+        (ENDPOINT + "0", aroha.id, AUTH, P256DH),
     ]
+
+
+async def test_keeping_gives_up_after_three_lost_races(db, monkeypatch):
+    """Each attempt finds no row to update, then loses the insert to another request."""
+    attempts = []
+
+    class Lost:
+        @staticmethod
+        async def update(**_values):
+            attempts.append("update")
+            return 0
+
+    async def create(**_values):
+        attempts.append("insert")
+        raise IntegrityError("duplicate endpoint")
+
+    monkeypatch.setattr(PushSubscription, "filter", lambda **_where: Lost())
+    monkeypatch.setattr(PushSubscription, "create", create)
+    subscription = {"endpoint": ENDPOINT, "p256dh": P256DH, "auth": AUTH}
+    with pytest.raises(RuntimeError, match="^push subscription neither inserted nor updated$"):
+        await push.keep(1, subscription)
+    assert attempts == ["update", "insert"] * 3
 
 
 async def signed_in(client):
@@ -105,6 +128,7 @@ async def test_unsubscribing_removes_only_my_own_subscription(client):
     aroha = await support.practitioner("Aroha Ngata", "aroha.ngata@brimbank.example")
     await push.keep(aroha.id, {"endpoint": ENDPOINT, "p256dh": P256DH, "auth": AUTH})
     await push.keep(priya.id, {"endpoint": ENDPOINT + "0", "p256dh": P256DH, "auth": AUTH})
+    await push.keep(priya.id, {"endpoint": ENDPOINT + "1", "p256dh": P256DH, "auth": AUTH})
 
     async def unsubscribe(payload):
         return await client.request(
@@ -117,8 +141,10 @@ async def test_unsubscribing_removes_only_my_own_subscription(client):
         refused = await unsubscribe(bad)
         assert refused.status_code == 422 and refused.json() == {"error": "Expected {endpoint}."}
     assert (await unsubscribe({"endpoint": ENDPOINT + "0"})).status_code == 204
-    assert [s.endpoint for s in await PushSubscription.all()] == [ENDPOINT]
-    assert await AuditEvent.filter(action="push.unsubscribed").count() == 2
+    # Only that browser's: Priya's other browser keeps its subscription.
+    assert sorted(s.endpoint for s in await PushSubscription.all()) == [ENDPOINT, ENDPOINT + "1"]
+    events = await AuditEvent.filter(action="push.unsubscribed")
+    assert [e.actor_id for e in events] == [priya.id, priya.id]  # type: ignore[attr-defined]
 
 
 async def test_a_push_carries_the_payload_vapid_claims_and_a_day_to_live(settings, push_service):

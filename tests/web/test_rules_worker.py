@@ -6,6 +6,7 @@ Written to kill the mutants `python -m tests --mutate web/worker.py` found survi
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 
 from models.auth import RateLimitHit, Session, SignInToken, WebAuthnChallenge
@@ -61,12 +62,33 @@ async def test_a_gone_subscription_is_deleted_and_its_push_not_retried(settings,
     assert item.last_error == "SubscriptionGone: push service answered 410"
 
 
+class Recorded(logging.Handler):
+    """The records a logger writes (the suite runs without pytest's logging plugin)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(f"{record.levelname} {record.getMessage()}")
+
+
 async def test_a_message_on_an_unknown_channel_is_a_failure_recorded(settings):
     item = await Outbox.create(channel="pigeon", recipient="x", next_attempt_at=clock.now())
-    assert await worker.deliver_due(settings) == 1
+    recorded = Recorded()
+    logger = logging.getLogger("patchwork.worker")
+    logger.addHandler(recorded)
+    try:
+        assert await worker.deliver_due(settings) == 1
+    finally:
+        logger.removeHandler(recorded)
     item = await Outbox.get(id=item.id)
     assert item.last_error == "ValueError: unknown channel 'pigeon'"
     assert item.failed_at is None and item.sent_at is None
+    # The operator's log says which message failed, which attempt, and why.
+    assert recorded.messages == [
+        f"WARNING outbox {item.id} attempt 1 failed: ValueError: unknown channel 'pigeon'"
+    ]
 
 
 async def test_a_failure_backs_off_then_gives_up_after_the_last_attempt(settings):
