@@ -42,7 +42,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 
 def _default_url() -> str:
-    from web.settings import default_database_url
+    from web.core.settings import default_database_url
 
     return os.environ.get("DATABASE_URL") or default_database_url()
 

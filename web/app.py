@@ -10,35 +10,21 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp
 
-from web import (
-    attentions,
-    checkins,
-    circles,
-    clients,
-    clock,
-    db,
-    errors,
-    guide,
-    invitations,
-    join_codes,
-    meetings,
-    membership,
-    notifications,
-    passkeys,
-    phonebook,
-    profile,
-    push,
-    pwa,
-    signin,
-    signup,
-    sso,
-    teams,
-    worker,
-)
-from web.auth import AuthMiddleware
-from web.inputs import InputGuard
-from web.security import SecurityMiddleware
-from web.settings import Settings, load
+from web.alerts import notifications, push, worker
+from web.clients import pages as clients
+from web.core import clock, db, errors
+from web.core.auth import AuthMiddleware
+from web.core.inputs import InputGuard
+from web.core.security import SecurityMiddleware
+from web.core.settings import Settings, load
+from web.people import phonebook, profile
+from web.pwa import shell as pwa
+from web.signin import links as signin
+from web.signin import passkeys, sso
+from web.signup import guide
+from web.signup import steps as signup
+from web.teams import attentions, checkins, circles, invitations, join_codes, meetings, membership
+from web.teams import team as teams
 
 
 class Patchwork(Starlette):

@@ -30,10 +30,10 @@ from tortoise import connections
 from models.areas import Area
 from models.clients import Client
 from models.search import ClientNameWord
-from web import db, search
-from web.areas import load_areas
-from web.demo import POSTING_COLUMNS, insert_rows
-from web.demo_data import FAMILY_NAMES, GIVEN_NAMES
+from web.core import db, search
+from web.core.areas import load_areas
+from web.demo.data import FAMILY_NAMES, GIVEN_NAMES
+from web.demo.fabricate import POSTING_COLUMNS, insert_rows
 
 CLIENT_COLUMNS = (
     "id",

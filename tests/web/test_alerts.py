@@ -13,8 +13,9 @@ from models.notifications import Notification, Outbox, PushSubscription
 from models.practitioners import Practitioner
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
-from web import access, alerts, worker
-from web.auth import now
+from web.alerts import worker
+from web.core import access, alerts
+from web.core.auth import now
 
 NAMES = ("Mia", "Thompson", "Priya", "Nair", "Aroha", "Ngata", "Sam", "Lee")
 

@@ -9,7 +9,7 @@ from models.teams import Membership
 from tests import support
 from tests.support import count_queries
 from tests.web.helpers import csrf_token, sign_in
-from web import access, clock
+from web.core import access, clock
 
 
 async def thompson_team():

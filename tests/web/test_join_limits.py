@@ -17,8 +17,8 @@ from models.practitioners import PractitionerArea
 from models.teams import Membership
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
-from web import access, clock
-from web.attentions import ATTENTIONS_PER_HOUR
+from web.core import access, clock
+from web.teams.attentions import ATTENTIONS_PER_HOUR
 
 
 def distinct_queries(count: int) -> list[str]:

@@ -28,11 +28,11 @@ from models.notifications import Outbox
 from models.teams import JoinCode, Membership
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
-from web import access, clock
 from web.app import create_app
 from web.commands import RedactAccessLog
-from web.render import age_label
-from web.settings import Settings
+from web.core import access, clock
+from web.core.render import age_label
+from web.core.settings import Settings
 
 TOKENS = re.compile(r'(name="csrf-token" content=|name="csrf_token" value=)"[^"]+"')
 NOWHERE = 987654  # an id no client has

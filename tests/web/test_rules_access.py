@@ -1,6 +1,6 @@
-"""Who may see what (web/access.py), rule by rule, on Mia's team.
+"""Who may see what (web/core/access.py), rule by rule, on Mia's team.
 
-Written to kill the mutants `python -m tests --mutate web/access.py` found surviving: each
+Written to kill the mutants `python -m tests --mutate web/core/access.py` found surviving: each
 rule is asked directly, with the people it must include next to those it must leave out
 (a former member, a member of another team, a discreet member), and compared whole."""
 
@@ -11,7 +11,7 @@ from datetime import timedelta
 from models.attentions import Attention
 from models.teams import Membership
 from tests import support
-from web import access, clock
+from web.core import access, clock
 
 
 async def westside_colleague(name: str, email: str):

@@ -1,6 +1,7 @@
-"""Signing in by emailed link (web/signin.py), rule by rule: the answer, the link, its one use.
+"""Signing in by emailed link (web/signin/links.py), rule by rule: the answer, the link, its
+one use.
 
-Written to kill the mutants `python -m tests --mutate web/signin.py` found surviving: what
+Written to kill the mutants `python -m tests --mutate web/signin/links.py` found surviving: what
 each refusal stores (audit reason, failure count), what a link records, and the exact email."""
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from models.auth import RateLimitHit, Session, SignInToken
 from models.notifications import Outbox
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
-from web import clock, ratelimit, signin
-from web.auth import token_hash
+from web.core import clock, ratelimit
+from web.core.auth import token_hash
+from web.signin import links as signin
 
 PRIYA = "priya.nair@brimbank.example"
 
