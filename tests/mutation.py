@@ -49,15 +49,32 @@ MODULES: dict[str, list[str]] = {
         "tests/web/test_clients.py",
         "tests/web/test_circles.py",
         "tests/web/test_find_and_join.py",
-        "tests/web/test_profile.py",
-        "tests/web/test_signup.py",
+        "tests/web/test_checkins.py",
         "tests/web/test_two_worlds.py",
+    ],
+    "web/core/scopes.py": [
+        "tests/web/test_rules_access.py",
+        "tests/web/test_clients.py",
+        "tests/web/test_search.py",
+        "tests/web/test_profile.py",
+        "tests/web/test_join_limits.py",
+    ],
+    "web/core/references.py": [
+        "tests/web/test_rules_access.py",
+        "tests/web/test_no_register.py",
+        "tests/web/test_join_limits.py",
     ],
     "web/core/security.py": [
         "tests/web/test_rules_security.py",
         "tests/web/test_security.py",
         "tests/web/test_csrf_walk.py",
         "tests/web/test_route_inventory.py",
+        "tests/web/test_signin.py",
+    ],
+    "web/core/cookies.py": [
+        "tests/web/test_rules_security.py",
+        "tests/web/test_security.py",
+        "tests/web/test_csrf_walk.py",
         "tests/web/test_signin.py",
     ],
     "web/core/auth.py": [
@@ -68,11 +85,16 @@ MODULES: dict[str, list[str]] = {
         "tests/web/test_devices.py",
         "tests/web/test_security.py",
     ],
+    "web/core/signins.py": [
+        "tests/web/test_rules_signin.py",
+        "tests/web/test_signin.py",
+        "tests/web/test_passkeys.py",
+        "tests/web/test_sso.py",
+    ],
     "web/signin/links.py": [
         "tests/web/test_rules_signin.py",
         "tests/web/test_signin.py",
         "tests/web/test_redirects.py",
-        "tests/web/test_passkeys.py",
     ],
     "web/core/ratelimit.py": [
         "tests/web/test_rules_ratelimit.py",
@@ -97,13 +119,18 @@ MODULES: dict[str, list[str]] = {
     "web/alerts/worker.py": [
         "tests/web/test_rules_worker.py",
         "tests/web/test_worker.py",
+        "tests/web/test_digests.py",
         "tests/web/test_alerts.py",
         "tests/web/test_checkins.py",
+    ],
+    "web/core/checkins.py": [
+        "tests/web/test_rules_checkins.py",
+        "tests/web/test_checkins.py",
+        "tests/web/test_two_worlds.py",
     ],
     "web/teams/checkins.py": [
         "tests/web/test_rules_checkins.py",
         "tests/web/test_checkins.py",
-        "tests/web/test_two_worlds.py",
     ],
 }
 

@@ -178,7 +178,7 @@ async def practitioner(
 
 async def client(given: str = "Mia", family: str = "Thompson", **fields: Any) -> Client:
     """A client, indexed for search as the app does."""
-    from web.core.search import index_clients
+    from web.core.name_index import index_clients
 
     made = await Client.create(
         given_name=given,

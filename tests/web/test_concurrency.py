@@ -21,8 +21,8 @@ from models.teams import Membership
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
 from web.app import create_app
-from web.signup.steps import send_invitation
-from web.teams.membership import join, leave
+from web.core.invitations import send_invitation
+from web.core.membership import join, leave
 
 TIMES = 20
 

@@ -21,7 +21,8 @@ from tests.soft_authenticator import SoftPasskey
 from tests.support import changed, snapshot
 from tests.web.helpers import csrf_token, sign_in
 from web.app import create_app
-from web.core.inputs import MAX_BODY_BYTES, MAX_ID, MAX_JSON_DEPTH, IdConvertor, form_date, form_int
+from web.core.forms import MAX_ID, form_date, form_int
+from web.core.inputs import MAX_BODY_BYTES, MAX_JSON_DEPTH, IdConvertor
 
 
 async def test_an_oversized_body_is_413_with_its_own_message_read_no_further(client):

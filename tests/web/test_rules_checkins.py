@@ -12,9 +12,8 @@ from models.notifications import Notification
 from models.teams import Membership
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
-from web.core import clock
-from web.teams import checkins
-from web.teams.team import GRACE_DAYS
+from web.core import checkins, clock
+from web.core.access import GRACE_DAYS
 
 
 async def confirmed(practitioner, days_ago: float, **more) -> None:

@@ -17,7 +17,8 @@ from models.audit import AuditEvent
 from tests.web.helpers import csrf_token
 from web.app import create_app
 from web.core import inputs
-from web.core.security import SecurityMiddleware, cookie_header
+from web.core.cookies import cookie_header
+from web.core.security import SecurityMiddleware
 from web.core.settings import Settings, load
 
 POLICY = (

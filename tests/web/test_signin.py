@@ -18,7 +18,7 @@ from web.alerts import worker
 from web.app import create_app
 from web.core import clock
 from web.core.auth import now, token_hash
-from web.signin.links import LINK_LIFETIME
+from web.core.signins import LINK_LIFETIME
 
 PRIYA = "priya.nair@brimbank.example"
 
@@ -70,7 +70,7 @@ async def test_the_link_arrives_by_smtp_and_signs_in_once(client, settings, smtp
 
 async def test_an_expired_link_does_not_sign_in(client):
     priya = await support.practitioner()
-    from web.signin.links import create_signin_token
+    from web.core.signins import create_signin_token
 
     token = await create_signin_token(priya)
     await SignInToken.all().update(expires_at=now() - timedelta(seconds=1))
@@ -260,7 +260,7 @@ async def test_idle_and_absolute_timeouts_end_sessions(client, settings):
 
 async def test_only_local_paths_follow_sign_in(client):
     priya = await support.practitioner()
-    from web.signin.links import create_signin_token
+    from web.core.signins import create_signin_token
 
     for next_path, expected in (
         ("/clients/5", "/clients/5"),

@@ -29,9 +29,8 @@ from tests import support
 from tests.conftest import empty_database
 from tests.web.helpers import csrf_token, sign_in
 from web.app import create_app
-from web.core import alerts, clock
+from web.core import alerts, checkins, clock
 from web.core.settings import Settings
-from web.teams import checkins
 
 
 @dataclass

@@ -16,7 +16,7 @@ from tests import support
 from tests.web.helpers import sign_in
 from tests.web.test_signup import link_sent_to, post
 from web.core.auth import now
-from web.signup.steps import send_invitation
+from web.core.invitations import send_invitation
 
 GINA = "gina.green@gmail.example"
 NINA = "nina.new@brimbank.example"

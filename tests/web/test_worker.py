@@ -112,7 +112,7 @@ async def test_a_claim_held_by_a_crashed_worker_is_retried_after_its_lease(setti
 async def test_tidying_removes_expired_sessions_links_and_rate_limit_hits(settings):
     from models.auth import RateLimitHit, Session, SignInToken
     from tests import support
-    from web.signin.links import create_signin_token
+    from web.core.signins import create_signin_token
 
     priya = await support.practitioner()
     await create_signin_token(priya)

@@ -10,7 +10,7 @@ from models.clients import Client
 from models.notifications import Notification
 from models.practitioners import DELIVERY, Practitioner
 from models.teams import Membership
-from web.core import access
+from web.core import access, references
 from web.core.alerts import SAYS
 from web.core.auth import me, now, signed_in, signing_up
 from web.core.render import page_or_block
@@ -41,7 +41,7 @@ async def show(request: Request) -> Response:
             "notification": n,
             # An invitation was addressed to this practitioner: its link is a fresh reference
             # to the client, so the join page may show who they are.
-            "url": access.join_url(secret, practitioner.id, n.client_id)
+            "url": references.join_url(secret, practitioner.id, n.client_id)
             if n.kind == "invited_to_team" and n.client_id
             else n.url,
             "says": SAYS.get(n.kind, "Something changed."),
@@ -55,7 +55,9 @@ async def show(request: Request) -> Response:
     unread = [n.id for n in items if n.read_at is None]
     if unread:
         await Notification.filter(id__in=unread).update(read_at=now())
-    return page_or_block(request, "notifications/index.html", {"rows": rows, "unread": set(unread)})
+    return page_or_block(
+        request, "alerts/notifications.html", {"rows": rows, "unread": set(unread)}
+    )
 
 
 @signing_up  # every page asks for it, signup pages too
@@ -67,7 +69,7 @@ async def badge(request: Request) -> Response:
         count = await Notification.filter(
             practitioner_id=practitioner.id, read_at__isnull=True
         ).count()
-    return page_or_block(request, "notifications/badge.html", {"count": count}, block="badge")
+    return page_or_block(request, "alerts/badge.html", {"count": count}, block="badge")
 
 
 @signed_in

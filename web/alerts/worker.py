@@ -20,8 +20,8 @@ from models.auth import Session, SignInToken, WebAuthnChallenge
 from models.notifications import Outbox, PushSubscription
 from models.teams import JoinCode
 from web.alerts import mail, push
-from web.core import db, ratelimit
-from web.core.auth import now
+from web.core import alerts, checkins, db, ratelimit
+from web.core.clock import now
 from web.core.settings import Settings
 
 log = logging.getLogger("patchwork.worker")
@@ -120,8 +120,6 @@ async def tidy(settings: Settings) -> None:
 
 async def scheduled(settings: Settings) -> None:
     """The slow jobs, a few times an hour: check-ins, lapses, the 07:00 digest, tidying."""
-    from web.teams import checkins
-
     await checkins.ask_for_checkins(settings)
     await checkins.tell_teams_about_lapses(settings)
     await send_digests_once(settings)
@@ -136,8 +134,6 @@ async def send_digests_once(settings: Settings) -> None:
     """The 07:00 digest, once a day however many workers run: the guard (the last
     `job.digest` audit row) is read and written in one transaction, which other workers
     wait for (SQLite has one writer; PostgreSQL takes an advisory lock)."""
-    from web.core import alerts
-
     async with in_transaction() as connection:
         if db.dialect() == "postgres":
             await connection.execute_query("SELECT pg_advisory_xact_lock($1)", [DIGEST_LOCK])

@@ -10,22 +10,20 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
-from urllib.parse import urlencode
+from datetime import date, datetime, timedelta
 
-from itsdangerous import BadSignature, TimestampSigner
 from tortoise.expressions import Q
 from tortoise.functions import Count
 
-from models.areas import Area
 from models.attentions import Attention, AttentionSeen
 from models.clients import Client
-from models.practitioners import SIGNUP_ANSWERED, Practitioner, PractitionerArea
+from models.practitioners import SIGNUP_ANSWERED, Practitioner
 from models.teams import Membership
 from web.core import clock
-from web.core.vouching import load_vouchers
+from web.core.settings import Settings
 
 
 def current() -> Q:
@@ -101,60 +99,6 @@ async def my_clients(practitioner: Practitioner) -> list[ClientCard]:
 async def _count_by_client(queryset) -> dict[int, int]:  # type: ignore[no-untyped-def]
     rows = await queryset.annotate(n=Count("id")).group_by("client_id").values("client_id", "n")
     return {row["client_id"]: row["n"] for row in rows}
-
-
-@dataclass(frozen=True)
-class Scopes:
-    """Where a practitioner's searches look, nearest first."""
-
-    local: list[Area]
-    district_council_ids: list[int]
-    district_label: str
-    state_label: str
-
-
-async def my_areas(practitioner: Practitioner) -> list[Area]:
-    """The areas chosen (in order), then, automatically, those of clients whose teams they
-    are on."""
-    chosen = [
-        link.area
-        for link in await PractitionerArea.filter(practitioner_id=practitioner.id)
-        .select_related("area")
-        .order_by("position", "id")
-    ]
-    automatic = await automatic_areas(practitioner.id, [a.id for a in chosen])
-    return chosen + [area for area, _teams in automatic]
-
-
-async def automatic_areas(practitioner_id: int, chosen: list[int]) -> list[tuple[Area, int]]:
-    """The council areas added because the practitioner is on a client's team there (and did
-    not choose), by name, each with how many of their teams are there."""
-    teams = await Membership.filter(current(), practitioner_id=practitioner_id).values_list(
-        "client__area_id", flat=True
-    )
-    counts = Counter(int(str(area_id)) for area_id in teams if area_id not in chosen)
-    areas = await Area.filter(id__in=list(counts)).order_by("name")
-    return [(area, counts[area.id]) for area in areas]
-
-
-async def search_scopes(practitioner: Practitioner) -> Scopes:
-    local = await my_areas(practitioner)
-    if not local:  # nothing chosen yet: the organisation's own council
-        await practitioner.fetch_related("organisation__area")
-        local = [practitioner.organisation.area]
-    district_council_ids = sorted({a.parent_id for a in local if a.parent_id})  # type: ignore[attr-defined]
-    districts = await Area.filter(id__in=district_council_ids).order_by("name")
-    state = await Area.filter(kind="state").first()
-    councils = await Area.filter(parent_id__in=district_council_ids, kind="council").values_list(
-        "id", flat=True
-    )
-    local_ids = {a.id for a in local}
-    return Scopes(
-        local=local,
-        district_council_ids=[i for i in councils if i not in local_ids],  # type: ignore[misc]
-        district_label=" and ".join(d.name for d in districts) or "your district",
-        state_label=state.name if state else "the state",
-    )
 
 
 async def member_of(practitioner: Practitioner, client_ids: list[int]) -> set[int]:
@@ -308,33 +252,24 @@ def invitations_managed_by(practitioner: Practitioner) -> Q:
     return sent & Q(invited_by_id=practitioner.id)
 
 
-# -- references to a client that was shown ----------------------------------------------------
-
-#: How long a "Join team" link stays good after the client was shown.
-REFERENCE_HOURS = 2
-
-
-def _signer(secret_key: str, practitioner_id: int, client_id: int) -> TimestampSigner:
-    # The ids are in the salt, not the payload: the reference says nothing, it only proves.
-    salt = f"patchwork-client-reference:{practitioner_id}:{client_id}"
-    return clock.TimestampSigner(secret_key, salt=salt)
-
-
-def client_reference(secret_key: str, practitioner_id: int, client_id: int) -> str:
-    """Proof that `practitioner_id` was shown `client_id` just now (valid REFERENCE_HOURS)."""
-    return _signer(secret_key, practitioner_id, client_id).sign("shown").decode()
+async def load_vouchers(practitioners: Iterable[Practitioner]) -> None:
+    """Load who vouched for each vouched-only organisation among `practitioners`, for the
+    cards: one query, none when nobody is. (Tortoise 1.1's select_related of two relations
+    under one parent, "practitioner__organisation" and "practitioner__organisation_vouched_by",
+    mixes their columns up on PostgreSQL.)"""
+    vouched = [p for p in practitioners if p.organisation_vouched_only]
+    if not vouched:
+        return
+    wanted = {p.organisation_vouched_by_id for p in vouched}
+    vouchers = {v.id: v for v in await Practitioner.filter(id__in=wanted)}
+    for practitioner in vouched:
+        practitioner.organisation_vouched_by = vouchers[practitioner.organisation_vouched_by_id]  # type: ignore[index]
 
 
-def reference_is_valid(secret_key: str, ref: str, practitioner_id: int, client_id: int) -> bool:
-    """True for an unexpired reference minted for this practitioner and this client."""
-    try:
-        _signer(secret_key, practitioner_id, client_id).unsign(ref, max_age=REFERENCE_HOURS * 3600)
-    except (BadSignature, ValueError, TypeError):
-        return False
-    return True
+#: Days after a check-in request before an unconfirmed involvement shows as such.
+GRACE_DAYS = 14
 
 
-def join_url(secret_key: str, practitioner_id: int, client_id: int) -> str:
-    """The "Join team" link for a client shown to `practitioner_id`."""
-    ref = client_reference(secret_key, practitioner_id, client_id)
-    return f"/clients/{client_id}/join?" + urlencode({"ref": ref})
+def lapsed_before(settings: Settings) -> datetime:
+    """Memberships last confirmed before this show "not confirmed since …" to the team."""
+    return clock.now() - timedelta(days=settings.checkin_days + GRACE_DAYS)

@@ -20,7 +20,7 @@ from models.notifications import Notification, Outbox, PushSubscription
 from models.practitioners import Practitioner
 from models.teams import Membership
 from web.core import access, ratelimit
-from web.core.auth import now
+from web.core.clock import now
 from web.core.notify import enqueue_email
 from web.core.settings import Settings
 

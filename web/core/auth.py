@@ -26,12 +26,14 @@ from tortoise.transactions import in_transaction
 from models.auth import Session
 from models.practitioners import Practitioner
 from web.core.clock import now
-from web.core.security import cookie_header
+from web.core.cookies import cookie_header
 from web.core.settings import Settings
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 #: Refresh last_seen_at at most this often: one write per few minutes, not per request.
 TOUCH_EVERY = timedelta(minutes=5)
+#: Removing a passkey (and, later, any administrative change) needs a sign-in this recent.
+REAUTH_WINDOW = timedelta(minutes=15)
 
 
 def token_hash(token: str) -> str:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -30,23 +29,19 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from web.core.errors import error_page
+from web.core.forms import MAX_ID
+
 #: Far more than any form or passkey/push JSON here, small enough to hold in memory per request.
 MAX_BODY_BYTES = 64 * 1024
 #: Passkey and push JSON is at most 4 deep; anything deeper is an attack on the parser.
 MAX_JSON_DEPTH = 32
-#: PostgreSQL's `integer`, the type of every id column.
-MAX_ID = 2**31 - 1
-#: Dates anywhere in Patchwork (births, meetings) fall well inside these; timedelta arithmetic
-#: near date.max would overflow.
-EARLIEST = date(1900, 1, 1)
-LATEST = date(2100, 12, 31)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SURROGATE = re.compile("[\ud800-\udfff]")
 #: What matters for nesting: quotes and escapes (to skip strings) and brackets.
 JSON_TOKEN = re.compile(rb'["\\\[\]{}]')
 QUOTE, BACKSLASH, OPENING = ord('"'), ord("\\"), b"[{"
-ASCII_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -104,32 +99,6 @@ class IdConvertor(Convertor[int]):
 
 
 register_url_convertor("int", IdConvertor())
-
-
-# -- form values -------------------------------------------------------------------------------
-
-
-def form_int(value: object, *, low: int, high: int) -> int | None:
-    """The number in `value` when it is ASCII digits between low and high; else None."""
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    # isdigit() alone accepts "²" and "١٢"; the length cap keeps int() cheap.
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(high)) + 2:
-        return None
-    number = int(text)
-    return number if low <= number <= high else None
-
-
-def form_date(value: object, *, low: date = EARLIEST, high: date = LATEST) -> date | None:
-    """The date in `value` when it is YYYY-MM-DD (ASCII) between low and high; else None."""
-    if not isinstance(value, str) or not ASCII_DATE.fullmatch(value.strip()):
-        return None
-    try:
-        day = date.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return day if low <= day <= high else None
 
 
 # -- the guard ---------------------------------------------------------------------------------
@@ -252,8 +221,6 @@ def replay(body: bytes) -> Receive:
 
 async def refuse(scope: Scope, send: Send, refusal: Refusal) -> None:
     """Send the error page for `refusal` (inside the security middleware: headers, CSRF cookie)."""
-    from web.core.errors import error_page  # here: this module loads before the templates exist
-
     request = Request(scope, replay(b""))
     response = error_page(request, refusal.status_code, refusal.message, title=refusal.title)
     await response(scope, replay(b""), send)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models.notifications import Outbox
-from web.core.auth import now
+from web.core.clock import now
 
 
 async def enqueue_email(

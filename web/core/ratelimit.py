@@ -9,7 +9,7 @@ from tortoise.transactions import in_transaction
 
 from models.auth import RateLimitHit
 from web.core import db
-from web.core.auth import now
+from web.core.clock import now
 
 WINDOW = timedelta(hours=1)
 

@@ -14,7 +14,8 @@ from jinja2_fragments import render_block
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from web.core import access, clock
+from web.core import clock, references
+from web.core.cookies import csrf_token
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
@@ -45,8 +46,6 @@ def wants_fragment(request: Request) -> bool:
 
 
 def context_for(request: Request, values: dict[str, Any]) -> dict[str, Any]:
-    from web.core.security import csrf_token
-
     settings = request.app.state.settings
     practitioner = getattr(request.state, "practitioner", None)
     return {
@@ -158,7 +157,7 @@ def month(moment: datetime, settings: Any) -> str:
 @pass_context
 def join_url(context: Any, client: Any) -> str:
     """A "Join team" link for a client this page shows the viewer, with its reference."""
-    return access.join_url(context["settings"].secret_key, context["me"].id, client.id)
+    return references.join_url(context["settings"].secret_key, context["me"].id, client.id)
 
 
 env.globals["static_url"] = static_url

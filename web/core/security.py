@@ -9,17 +9,16 @@ request from another origin is refused too (Origin / Sec-Fetch-Site). A body ove
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web.core import inputs
+from web.core.cookies import cookie_header, token_for
 from web.core.settings import Settings
 
 SAFE_METHODS = inputs.SAFE_METHODS
@@ -40,15 +39,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "base-uri 'none'",
     ]
 )
-
-
-def csrf_token(request: Request) -> str:
-    """The token this browser's pages must send back with every unsafe request."""
-    return _token_for(request.app.state.settings, request.scope["state"]["csrf_cookie"])
-
-
-def _token_for(settings: Settings, cookie_value: str) -> str:
-    return hmac.new(settings.secret_key.encode(), cookie_value.encode(), hashlib.sha256).hexdigest()
 
 
 class SecurityMiddleware:
@@ -97,7 +87,7 @@ class SecurityMiddleware:
         ):
             sent = parse_qs(body.decode("latin-1")).get("csrf_token", [None])[0]
         return sent is not None and hmac.compare_digest(
-            sent, _token_for(self.settings, cookie_value)
+            sent, token_for(self.settings, cookie_value)
         )
 
     def _with_headers(self, send: Send, set_cookie: str | None) -> Send:
@@ -125,13 +115,3 @@ class SecurityMiddleware:
             await send(message)
 
         return send_with_headers
-
-
-def cookie_header(settings: Settings, name: str, value: str, max_age: int | None = None) -> str:
-    """A Set-Cookie value with this deployment's flags (Secure in production)."""
-    parts = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
-    if max_age is not None:
-        parts.append(f"Max-Age={max_age}")
-    if settings.production:
-        parts.append("Secure")
-    return "; ".join(parts)

@@ -6,10 +6,11 @@ import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from starlette.config import Config, Environ
+
+from models import default_database_url
 
 DEFAULT_PUSH_SERVICES = (
     "https://fcm.googleapis.com/,"
@@ -18,11 +19,6 @@ DEFAULT_PUSH_SERVICES = (
     "https://wns2-par02p.notify.windows.com/,"
     "https://android.googleapis.com/"
 )
-
-
-def default_database_url() -> str:
-    """A SQLite file in the working directory: the embedded default."""
-    return f"sqlite://{Path.cwd() / 'patchwork.sqlite3'}"
 
 
 class SettingsError(RuntimeError):

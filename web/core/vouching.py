@@ -8,13 +8,12 @@ is `Practitioner.organisation_vouched_only`, the wording `templates/macros/organ
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from models.invitations import Invitation
 from models.organisations import Organisation, OrganisationDomain
 from models.practitioners import Practitioner
-from web.core.inputs import MAX_ID, form_int
+from web.core.forms import MAX_ID, form_int
 
 
 def domain_of(email: str) -> str:
@@ -103,17 +102,3 @@ async def organisation_choices(practitioner: Practitioner) -> list[Organisation]
         return owners
     await practitioner.fetch_related("organisation")
     return [practitioner.organisation]
-
-
-async def load_vouchers(practitioners: Iterable[Practitioner]) -> None:
-    """Load who vouched for each vouched-only organisation among `practitioners`, for the
-    cards: one query, none when nobody is. (Tortoise 1.1's select_related of two relations
-    under one parent, "practitioner__organisation" and "practitioner__organisation_vouched_by",
-    mixes their columns up on PostgreSQL.)"""
-    vouched = [p for p in practitioners if p.organisation_vouched_only]
-    if not vouched:
-        return
-    wanted = {p.organisation_vouched_by_id for p in vouched}
-    vouchers = {v.id: v for v in await Practitioner.filter(id__in=wanted)}
-    for practitioner in vouched:
-        practitioner.organisation_vouched_by = vouchers[practitioner.organisation_vouched_by_id]  # type: ignore[index]

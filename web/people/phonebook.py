@@ -21,6 +21,7 @@ from models.practitioners import Practitioner
 from web.core import access
 from web.core.auth import me, signed_in
 from web.core.render import page_or_block
+from web.core.scopes import my_areas
 
 PER_GROUP = 20
 MAX_TERMS = 5
@@ -74,7 +75,7 @@ async def search(request: Request) -> Response:
     terms = terms_of(q)
     groups: list[tuple[str, Found]] = []
     if terms:
-        areas = await access.my_areas(me(request))
+        areas = await my_areas(me(request))
         if not areas:
             await me(request).fetch_related("organisation__area")
             areas = [me(request).organisation.area]
@@ -85,7 +86,7 @@ async def search(request: Request) -> Response:
         ]
     return page_or_block(
         request,
-        "phonebook/search.html",
+        "people/phonebook/search.html",
         {"q": q, "terms": terms, "groups": groups, "per_group": PER_GROUP},
         block="results",
     )
@@ -99,7 +100,7 @@ async def person(request: Request) -> Response:
     ).select_related("organisation__area", "organisation_vouched_by")
     if found is None:
         raise HTTPException(404)
-    return page_or_block(request, "phonebook/person.html", {"person": found})
+    return page_or_block(request, "people/phonebook/person.html", {"person": found})
 
 
 @signed_in
@@ -116,7 +117,7 @@ async def organisation(request: Request) -> Response:
         .order_by("name")
     )
     return page_or_block(
-        request, "phonebook/organisation.html", {"organisation": found, "people": people}
+        request, "people/phonebook/organisation.html", {"organisation": found, "people": people}
     )
 
 

@@ -11,10 +11,9 @@ from starlette.routing import Route
 from tortoise.transactions import in_transaction
 
 from models.auth import PasskeyCredential, Session
-from web.core import access, audit
+from web.core import audit
 from web.core.auth import me, signed_in
-from web.core.render import page_or_block
-from web.signup.steps import (
+from web.core.details import (
     check_areas,
     check_details,
     check_phones,
@@ -22,6 +21,8 @@ from web.signup.steps import (
     councils_by_district,
     save_areas,
 )
+from web.core.render import page_or_block
+from web.core.scopes import automatic_areas
 
 
 async def profile_page(
@@ -44,14 +45,14 @@ async def profile_page(
     }
     return page_or_block(
         request,
-        "profile/show.html",
+        "people/profile/show.html",
         {
             "passkeys": passkeys,
             "errors": errors or {},
             "form": {**details, **(form or {})},
             "districts": districts,
             "chosen_areas": [c for _, councils in districts for c in councils if c.id in chosen],
-            "automatic_areas": await access.automatic_areas(practitioner.id, chosen),
+            "automatic_areas": await automatic_areas(practitioner.id, chosen),
             "saved": request.query_params.get("saved", ""),
         },
         status_code=status_code,
@@ -100,7 +101,7 @@ async def devices(request: Request) -> Response:
     current = request.state.session.id
     sessions.sort(key=lambda s: s.id != current)
     return page_or_block(
-        request, "profile/devices.html", {"sessions": sessions, "current": current}
+        request, "people/profile/devices.html", {"sessions": sessions, "current": current}
     )
 
 

@@ -33,11 +33,9 @@ from models.practitioners import Practitioner
 from web.core import audit, ratelimit
 from web.core.auth import me, now, public, safe_next, signed_in, signing_up
 from web.core.settings import Settings
-from web.signin.links import complete_signin, refuse_signin
+from web.core.signins import complete_signin, refuse_signin
 
 CHALLENGE_LIFETIME = timedelta(minutes=5)
-#: Removing a passkey needs a sign-in this recent.
-REAUTH_WINDOW = timedelta(minutes=15)
 REQUIRED = UserVerificationRequirement.REQUIRED
 
 
@@ -273,54 +271,6 @@ async def register(request: Request) -> Response:
     return JSONResponse({"redirect": next_path})
 
 
-async def own_passkey(request: Request) -> PasskeyCredential:
-    passkey = await PasskeyCredential.get_or_none(
-        id=request.path_params["passkey_id"], practitioner_id=me(request).id
-    )
-    if passkey is None:
-        raise HTTPException(404)
-    return passkey
-
-
-@signed_in
-async def rename(request: Request) -> Response:
-    """Give a passkey a name its owner will recognise ("Work phone")."""
-    passkey = await own_passkey(request)
-    name = str((await request.form()).get("name", "")).strip()[:80]
-    if not name:
-        from web.people.profile import profile_page
-
-        return await profile_page(
-            request, errors={f"name-{passkey.id}": "Enter a name for the passkey"}, status_code=422
-        )
-    passkey.name = name
-    await passkey.save(update_fields=["name"])
-    await audit.record(request, "passkey.renamed", passkey_id=passkey.id)
-    return RedirectResponse("/profile#passkeys", status_code=303)
-
-
-@signed_in
-async def remove(request: Request) -> Response:
-    """Remove a passkey, after a sign-in within the last 15 minutes."""
-    passkey = await own_passkey(request)
-    session = request.state.session
-    if now() - session.authenticated_at > REAUTH_WINDOW:
-        from web.core.errors import error_page
-
-        return error_page(
-            request,
-            403,
-            "To remove a passkey, sign in again first (it keeps your account safe if someone "
-            "else picks up this device).",
-            title="Please sign in again",
-            action_url="/signin?next=%2Fprofile",
-            action_label="Sign in again",
-        )
-    await passkey.delete()
-    await audit.record(request, "passkey.removed", passkey_id=passkey.id)
-    return RedirectResponse("/profile#passkeys", status_code=303)
-
-
 @signed_in
 async def dismiss_prompt(request: Request) -> Response:
     """ "Not now" on the create-a-passkey prompt: do not ask again."""
@@ -331,22 +281,10 @@ async def dismiss_prompt(request: Request) -> Response:
     return RedirectResponse("/", status_code=303)
 
 
-async def should_offer_passkey(request: Request) -> bool:
-    """After an email-link sign-in, offer a passkey to someone who has none (unless dismissed)."""
-    practitioner = me(request)
-    return (
-        request.state.session.method == "email"
-        and "passkey-prompt" not in practitioner.dismissed_banners
-        and not await PasskeyCredential.filter(practitioner=practitioner).exists()
-    )
-
-
 routes = [
     Route("/passkeys/authenticate/options", authentication_options, methods=["POST"]),
     Route("/passkeys/authenticate", authenticate, methods=["POST"]),
     Route("/passkeys/register/options", registration_options, methods=["POST"]),
     Route("/passkeys/register", register, methods=["POST"]),
-    Route("/passkeys/{passkey_id:int}/rename", rename, methods=["POST"]),
-    Route("/passkeys/{passkey_id:int}/remove", remove, methods=["POST"]),
     Route("/passkeys/prompt/dismiss", dismiss_prompt, methods=["POST"]),
 ]

@@ -24,10 +24,10 @@ from models.organisations import Organisation, OrganisationDomain
 from models.practitioners import Practitioner
 from web.core import audit, clock
 from web.core.auth import public, safe_next
+from web.core.cookies import cookie_header
 from web.core.render import page_or_block
-from web.core.security import cookie_header
 from web.core.settings import Settings
-from web.signin.links import complete_signin, refuse_signin
+from web.core.signins import complete_signin, refuse_signin
 
 FLOW_LIFETIME = 600
 METADATA_LIFETIME = 600

@@ -7,16 +7,13 @@ form that htmx submits without leaving the page. Both are remembered per practit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from models.practitioners import Practitioner
 from web.core import audit
 from web.core.auth import me, safe_next, signed_in
-from web.core.inputs import MAX_ID, form_int
+from web.core.nudges import TOUR
 from web.core.render import env, page_or_block
 
 #: The help banner of each main page: how the page helps, at a glance.
@@ -34,60 +31,6 @@ BANNERS = {
 }
 
 env.globals["help_banners"] = BANNERS
-
-
-@dataclass(frozen=True)
-class TourStep:
-    title: str
-    text: str
-    link: str
-    link_label: str
-    highlight: str  # the navigation item this step points at
-
-
-TOUR = (
-    TourStep(
-        "Find a client",
-        "Search with two parts of a name — “jo smi” finds Jo Smith. Results in your "
-        "areas come first, and you can join a team straight from a result.",
-        "/clients/search",
-        "Try a search",
-        "search",
-    ),
-    TourStep(
-        "See the team",
-        "A client's page shows everyone working with them: tap to call, email the whole team, "
-        "or arrange a meeting. Only members can see it.",
-        "/",
-        "Your clients are listed below",
-        "clients",
-    ),
-    TourStep(
-        "Raise an attention",
-        "On a team's Attentions tab, flag that the team should talk — “missed two "
-        "appointments, please call me”. It is a flag, not a place for case notes.",
-        "/",
-        "Open a client, then Attentions",
-        "clients",
-    ),
-    TourStep(
-        "Stay in the loop",
-        "Patchwork tells you when your teams change, in the app, by email or as a push "
-        "notification. Choose how in your profile.",
-        "/profile#alerts",
-        "Choose your alerts",
-        "profile",
-    ),
-)
-
-
-def tour_step(request: Request, practitioner: Practitioner) -> int:
-    """Which walkthrough step the dashboard shows (1-based), or 0 for none."""
-    if practitioner.walkthrough_done:
-        return 0
-    asked = request.query_params.get("tour", "1")
-    number = form_int(asked, low=1, high=MAX_ID) or 1
-    return min(max(number, 1), len(TOUR))
 
 
 @signed_in
@@ -124,7 +67,7 @@ async def replay_walkthrough(request: Request) -> Response:
 
 @signed_in
 async def help_page(request: Request) -> Response:
-    return page_or_block(request, "help/index.html", {"tour": TOUR, "banners": BANNERS})
+    return page_or_block(request, "signup/help.html", {"tour": TOUR, "banners": BANNERS})
 
 
 routes = [

@@ -23,11 +23,11 @@ from models.clients import Client
 from models.practitioners import Practitioner
 from models.teams import Membership
 from web.core import access, audit
+from web.core.access import load_vouchers
 from web.core.alerts import tell_team_once
 from web.core.auth import me, signed_in
-from web.core.inputs import MAX_ID, form_int
+from web.core.forms import MAX_ID, form_int
 from web.core.render import page_or_block
-from web.core.vouching import load_vouchers
 from web.teams.team import mine, team_or_refusal
 
 RELATIONSHIP_LABELS = {

@@ -27,10 +27,10 @@ from web.core import access, audit, ratelimit, vouching
 from web.core.alerts import alert
 from web.core.auth import me, now, signed_in
 from web.core.errors import too_many_requests
+from web.core.invitations import send_invitation
 from web.core.render import page_or_block
 from web.core.settings import Settings
-from web.signin.links import normalise_email, valid_email
-from web.signup.steps import send_invitation
+from web.core.signins import normalise_email, valid_email
 from web.teams.team import mine, team_or_refusal
 
 #: Invitations and resends one practitioner may send in an hour, all kinds together: each
@@ -183,7 +183,7 @@ async def invitations_page(
     )
     return page_or_block(
         request,
-        "invitations/index.html",
+        "teams/invitations.html",
         {
             "invitations": invitations,
             "everyone": access.manages_every_invitation(me(request)),

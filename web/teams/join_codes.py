@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from models.teams import JoinCode
-from web.core import access, audit, clock
+from web.core import audit, clock, references
 from web.core.auth import me, now, signed_in, token_hash
 from web.core.errors import error_page
 from web.core.render import page_or_block
@@ -94,7 +94,7 @@ async def use_join_code(request: Request) -> Response:
         code_id=code.id,
     )
     secret = request.app.state.settings.secret_key
-    return RedirectResponse(access.join_url(secret, me(request).id, code.client_id), 303)
+    return RedirectResponse(references.join_url(secret, me(request).id, code.client_id), 303)
 
 
 routes = [

@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from web.core import access, audit, clock
 from web.core.auth import me, signed_in
-from web.core.inputs import form_date, form_int
+from web.core.forms import form_date, form_int
 from web.core.notify import enqueue_email
 from web.core.render import page_or_block
 from web.core.settings import Settings

@@ -4,7 +4,7 @@ web/teams/join_codes.py)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
@@ -17,14 +17,12 @@ from models.attentions import Attention
 from models.clients import Client
 from models.teams import Membership
 from web.core import access, audit, clock
+from web.core.access import lapsed_before
 from web.core.alerts import tell_team_once
 from web.core.auth import me, now, signed_in
 from web.core.errors import error_page
 from web.core.render import page_or_block
 from web.core.settings import Settings
-
-#: Days after a check-in request before an unconfirmed involvement shows as such.
-GRACE_DAYS = 14
 
 
 async def client_or_404(client_id: int) -> Client:
@@ -72,11 +70,6 @@ async def team_or_refusal(request: Request) -> tuple[Client, list[Membership]] |
 
 def mine(request: Request, team: list[Membership]) -> Membership:
     return next(m for m in team if m.practitioner_id == me(request).id)
-
-
-def lapsed_before(settings: Settings) -> datetime:
-    """Memberships last confirmed before this show "not confirmed since …" to the team."""
-    return now() - timedelta(days=settings.checkin_days + GRACE_DAYS)
 
 
 def local_today(settings: Settings) -> date:

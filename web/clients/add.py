@@ -1,159 +1,26 @@
-"""Clients: "Your clients", finding clients (local area first), adding one, a client's page."""
+"""Adding a client: the form (names guessed from the search that found nobody), its checks,
+the likely duplicates it asks about first, and the client created with you on its team."""
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from typing import Any
-from urllib.parse import urlencode
 
-from starlette.datastructures import FormData, QueryParams
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from models.areas import Area
 from models.clients import LEGAL_BASES, Client
-from web.core import access, audit, clock, ratelimit
+from web.core import access, audit, ratelimit
 from web.core.auth import me, signed_in
 from web.core.errors import too_many_searches
-from web.core.inputs import MAX_ID, form_int
+from web.core.forms import MAX_ID, form_int, parse_born
+from web.core.membership import NewClient, add_client
+from web.core.name_index import query_tokens
 from web.core.render import page_or_block
-from web.core.search import GROUP_SIZE, Query, query_tokens, search
-from web.signin.passkeys import should_offer_passkey
-from web.signup.guide import TOUR, tour_step
-from web.signup.steps import resume_path
-from web.teams.membership import NewClient, add_client
-
-SCOPES = ("local", "district", "state")
-
-
-@signed_in
-async def your_clients(request: Request) -> Response:
-    """The home page: cards for the teams you are on (after signup is finished)."""
-    if (unfinished := resume_path(me(request))) is not None:
-        return RedirectResponse(unfinished, status_code=303)
-    tour = tour_step(request, me(request))
-    values = {"tour": tour, "tour_steps": TOUR}
-    if tour and request.headers.get("hx-request") and "tour" in request.query_params:
-        return page_or_block(request, "clients/index.html", values, block="walkthrough")
-    cards = await access.my_clients(me(request))
-    offer_passkey = await should_offer_passkey(request)
-    return page_or_block(
-        request,
-        "clients/index.html",
-        {**values, "cards": cards, "offer_passkey": offer_passkey},
-    )
-
-
-# -- finding clients --------------------------------------------------------------------------
-
-
-def parse_born(text: str) -> tuple[date | None, int | None, str]:
-    """A date (2019-08-02 or 2/8/2019) or a year; the third value is an error message."""
-    text = text.strip()
-    if not text:
-        return None, None, ""
-    if re.fullmatch(r"[0-9]{4}", text):
-        year = int(text)
-        if 1900 <= year <= clock.today().year:
-            return None, year, ""
-        return None, None, "Enter a year of birth between 1900 and this year"
-    try:
-        if "/" in text:
-            day, month, year = (form_int(p, low=1, high=9999) or 0 for p in text.split("/"))
-            born = date(year, month, day)
-        else:
-            born = date.fromisoformat(text)
-    except ValueError:
-        return None, None, "Enter a date of birth like 2/8/2019, or just the year"
-    if not date(1900, 1, 1) <= born <= clock.today():
-        return None, None, "Enter a date of birth in the past"
-    return born, None, ""
-
-
-def read_query(params: QueryParams) -> tuple[str, str, Query, dict[str, str]]:
-    text = params.get("q", "")[:120]
-    born_text = params.get("born", "")[:20]
-    born_on, born_in, problem = parse_born(born_text)
-    errors = {"born": problem} if problem else {}
-    return text, born_text, Query(tuple(query_tokens(text)), born_on, born_in), errors
-
-
-@signed_in
-async def find(request: Request) -> Response:
-    """Search clients by name, nearest first. Works as a plain GET form; htmx asks for one
-    group at a time (`scope`) or the results block as you type."""
-    practitioner = me(request)
-    text, born_text, query, errors = read_query(request.query_params)
-    scope = request.query_params.get("scope", "")
-    scopes = await access.search_scopes(practitioner)
-    values: dict[str, Any] = {
-        "q": text,
-        "born": born_text,
-        "errors": errors,
-        "scopes": scopes,
-        "groups": {},
-        "searched": False,
-        "needs_more": bool(text or born_text) and not query.acceptable,
-        "expanded": set(request.query_params.getlist("show")) & {"district", "state"},
-        "query_string": urlencode({"q": text, "born": born_text}),
-        "group_size": GROUP_SIZE,
-    }
-    if errors or not query.acceptable:
-        return page_or_block(
-            request,
-            "clients/search.html",
-            values,
-            block="results",
-            status_code=422 if errors else 200,
-        )
-    # Every request counts, whichever group it asks for; one query's groups count once.
-    limit = request.app.state.settings.search_rate_per_hour
-    counted = f"query:{query.normalised}|{searched_areas(scopes)}"
-    if not await ratelimit.search(practitioner.id, counted, limit):
-        await audit.record(
-            request, "client.search_refused", terms=text, born=born_text, scope=scope or "local"
-        )
-        return too_many_searches(request, limit)
-    wanted = [scope] if scope in SCOPES[1:] else ["local", *sorted(values["expanded"])]
-    for name in wanted:
-        values["groups"][name] = await search_group(request, query, scopes, name, text, born_text)
-    values["searched"] = True
-    if scope in SCOPES[1:]:
-        return page_or_block(
-            request, "clients/search.html", {**values, "name": scope}, block="group"
-        )
-    return page_or_block(request, "clients/search.html", values, block="results")
-
-
-def searched_areas(scopes: access.Scopes) -> str:
-    """Where a search looks: the local areas and the rest of their districts (the state group
-    is everywhere else). The same words searched with other areas reach other clients, so
-    the search limit counts them again."""
-    local = sorted(a.id for a in scopes.local)
-    district = sorted(scopes.district_council_ids)
-    return f"local={','.join(map(str, local))};district={','.join(map(str, district))}"
-
-
-async def search_group(
-    request: Request, query: Query, scopes: access.Scopes, name: str, text: str, born: str
-) -> list[Any]:
-    local_ids = [a.id for a in scopes.local]
-    if name == "local":
-        hits = await search(query, in_areas=local_ids)
-    elif name == "district":
-        hits = await search(query, in_areas=scopes.district_council_ids)
-    else:
-        hits = await search(query, not_in_areas=[*local_ids, *scopes.district_council_ids])
-    member_of = await access.member_of(me(request), [h.client.id for h in hits])
-    await audit.record(
-        request, "client.searched", terms=text, born=born, scope=name, results=len(hits)
-    )
-    return [(hit.client, hit.client.id in member_of) for hit in hits]
-
-
-# -- adding a client --------------------------------------------------------------------------
+from web.core.scopes import search_scopes
+from web.core.search import Query, search
 
 
 def guess_names(text: str) -> tuple[str, str]:
@@ -172,7 +39,7 @@ async def client_form_values(
     errors: dict[str, str],
     duplicates: list[Any] | None = None,
 ) -> dict[str, Any]:
-    scopes = await access.search_scopes(me(request))
+    scopes = await search_scopes(me(request))
     councils = await Area.filter(kind="council").select_related("parent").order_by("name")
     return {
         "form": form,
@@ -315,8 +182,6 @@ async def create_client(request: Request) -> Response:
 
 
 routes = [
-    Route("/", your_clients, methods=["GET"]),
-    Route("/clients/search", find, methods=["GET"]),
     Route("/clients/new", new_client, methods=["GET"]),
     Route("/clients/new", create_client, methods=["POST"]),
 ]
