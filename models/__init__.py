@@ -7,6 +7,7 @@ to it in plain functions the routes call.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 MODEL_MODULES = [
@@ -41,9 +42,12 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
-def _default_url() -> str:
-    from web.settings import default_database_url
+def default_database_url() -> str:
+    """A SQLite file in the working directory: the embedded default."""
+    return f"sqlite://{Path.cwd() / 'patchwork.sqlite3'}"
 
+
+def _default_url() -> str:
     return os.environ.get("DATABASE_URL") or default_database_url()
 
 

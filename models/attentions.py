@@ -35,7 +35,7 @@ class Attention(Model):
     #: One of CATEGORIES, or empty.
     category = fields.CharField(max_length=20, default="")
     #: Whether the team sees who raised it.
-    #: (Anyone may raise one unnamed and a discreet member's always is: see web/access.py.)
+    #: (Anyone may raise one unnamed and a discreet member's always is: see web/core/access.py.)
     named = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     resolved_at = fields.DatetimeField(null=True)

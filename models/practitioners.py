@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 ROLES = ("practitioner", "local_admin", "state_admin")
 #: How each alert channel delivers: immediately, in the 07:00 digest, or not at all.
 DELIVERY = ("immediate", "digest", "off")
-#: Signup steps after which a practitioner is fully signed up (see web/signup.py).
+#: Signup steps after which a practitioner is fully signed up (see web/signup/steps.py).
 SIGNUP_ANSWERED = 6
 
 
@@ -84,7 +84,7 @@ class Practitioner(Model):
 
     @property
     def signed_up(self) -> bool:
-        """True once the signup questions are answered (see web/signup.py)."""
+        """True once the signup questions are answered (see web/signup/steps.py)."""
         return self.signup_step >= SIGNUP_ANSWERED
 
     @property

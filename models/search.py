@@ -1,7 +1,7 @@
 """The client-name search index: a vocabulary of name words and postings that point from a
 word to the clients (and their council areas) whose names contain it.
 
-Kept in step with every client write, in the same transaction (web/search.py does it).
+Kept in step with every client write, in the same transaction (web/core/search.py does it).
 """
 
 from __future__ import annotations

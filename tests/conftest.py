@@ -17,10 +17,10 @@ import pytest
 from tortoise import Tortoise, connections
 
 from tests.support import SmtpServer, free_port
-from web import db as database
 from web.app import create_app
-from web.areas import load_areas
-from web.settings import Settings, load
+from web.core import db as database
+from web.core.areas import load_areas
+from web.core.settings import Settings, load
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Reference data loaded once per run, and the search vocabulary (words are never deleted, so
@@ -273,7 +273,7 @@ def oidc(oidc_server: Any) -> Any:
     provider.user = {}
     provider.authorize_requests.clear()
     provider.codes.clear()
-    from web import sso
+    from web.signin import sso
 
     sso._metadata.clear()
     return provider

@@ -41,7 +41,7 @@ TARGET = 0.90
 #: The modules holding the rules that protect people, each with the fast tests that exercise
 #: it (kept to those, so a run takes minutes, not hours).
 MODULES: dict[str, list[str]] = {
-    "web/access.py": [
+    "web/core/access.py": [
         "tests/web/test_rules_access.py",
         "tests/web/test_team_page.py",
         "tests/web/test_who_sees_what.py",
@@ -50,18 +50,35 @@ MODULES: dict[str, list[str]] = {
         "tests/web/test_clients.py",
         "tests/web/test_circles.py",
         "tests/web/test_find_and_join.py",
-        "tests/web/test_profile.py",
-        "tests/web/test_signup.py",
+        "tests/web/test_checkins.py",
         "tests/web/test_two_worlds.py",
     ],
-    "web/security.py": [
+    "web/core/scopes.py": [
+        "tests/web/test_rules_access.py",
+        "tests/web/test_clients.py",
+        "tests/web/test_search.py",
+        "tests/web/test_profile.py",
+        "tests/web/test_join_limits.py",
+    ],
+    "web/core/references.py": [
+        "tests/web/test_rules_access.py",
+        "tests/web/test_no_register.py",
+        "tests/web/test_join_limits.py",
+    ],
+    "web/core/security.py": [
         "tests/web/test_rules_security.py",
         "tests/web/test_security.py",
         "tests/web/test_csrf_walk.py",
         "tests/web/test_route_inventory.py",
         "tests/web/test_signin.py",
     ],
-    "web/auth.py": [
+    "web/core/cookies.py": [
+        "tests/web/test_rules_security.py",
+        "tests/web/test_security.py",
+        "tests/web/test_csrf_walk.py",
+        "tests/web/test_signin.py",
+    ],
+    "web/core/auth.py": [
         "tests/web/test_rules_auth.py",
         "tests/web/test_route_inventory.py",
         "tests/web/test_signin.py",
@@ -69,13 +86,18 @@ MODULES: dict[str, list[str]] = {
         "tests/web/test_devices.py",
         "tests/web/test_security.py",
     ],
-    "web/signin.py": [
+    "web/core/signins.py": [
+        "tests/web/test_rules_signin.py",
+        "tests/web/test_signin.py",
+        "tests/web/test_passkeys.py",
+        "tests/web/test_sso.py",
+    ],
+    "web/signin/links.py": [
         "tests/web/test_rules_signin.py",
         "tests/web/test_signin.py",
         "tests/web/test_redirects.py",
-        "tests/web/test_passkeys.py",
     ],
-    "web/ratelimit.py": [
+    "web/core/ratelimit.py": [
         "tests/web/test_rules_ratelimit.py",
         "tests/web/test_rate_limit_races.py",
         "tests/web/test_join_limits.py",
@@ -83,29 +105,33 @@ MODULES: dict[str, list[str]] = {
         "tests/web/test_find_and_join.py",
         "tests/web/test_passkeys.py",
     ],
-    "web/alerts.py": [
+    "web/core/alerts.py": [
         "tests/web/test_rules_alerts.py",
         "tests/web/test_alerts.py",
         "tests/web/test_digests.py",
         "tests/web/test_checkins.py",
         "tests/web/test_worker.py",
     ],
-    "web/push.py": [
+    "web/alerts/push.py": [
         "tests/web/test_rules_push.py",
         "tests/web/test_alerts.py",
         "tests/web/test_worker.py",
     ],
-    "web/worker.py": [
+    "web/alerts/worker.py": [
         "tests/web/test_rules_worker.py",
         "tests/web/test_worker.py",
         "tests/web/test_digests.py",
         "tests/web/test_alerts.py",
         "tests/web/test_checkins.py",
     ],
-    "web/checkins.py": [
+    "web/core/checkins.py": [
         "tests/web/test_rules_checkins.py",
         "tests/web/test_checkins.py",
         "tests/web/test_two_worlds.py",
+    ],
+    "web/teams/checkins.py": [
+        "tests/web/test_rules_checkins.py",
+        "tests/web/test_checkins.py",
     ],
 }
 

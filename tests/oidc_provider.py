@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from tests.support import free_port
-from web import clock
+from web.core import clock
 
 #: The forgeries `Provider.forge` can be set to, each an ID token Patchwork must refuse.
 FORGERIES = (

@@ -23,7 +23,7 @@ from models.clients import Client
 from models.organisations import Organisation, OrganisationDomain
 from models.practitioners import Practitioner
 from models.teams import Membership
-from web import clock
+from web.core import clock
 
 
 def free_port() -> int:
@@ -178,7 +178,7 @@ async def practitioner(
 
 async def client(given: str = "Mia", family: str = "Thompson", **fields: Any) -> Client:
     """A client, indexed for search as the app does."""
-    from web.search import index_clients
+    from web.core.name_index import index_clients
 
     made = await Client.create(
         given_name=given,

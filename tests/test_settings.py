@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from web.settings import SettingsError, load
+from web.core.settings import SettingsError, load
 
 ROOT = Path(__file__).resolve().parent.parent
 SAFE_PRODUCTION = {
@@ -55,7 +55,7 @@ def test_refuses_an_unknown_environment():
 
 
 def test_every_setting_is_documented_in_the_readme_and_env_example():
-    source = (ROOT / "web" / "settings.py").read_text()
+    source = (ROOT / "web" / "core" / "settings.py").read_text()
     names = set(re.findall(r'config\(\s*"([A-Z_]+)"', source))
     assert {
         "DATABASE_URL",

@@ -1,4 +1,4 @@
 """Patchwork: the team around the client. `python -m web --help` lists the commands."""
 
 # Registers the bounded `int` path convertor before any module builds its routes.
-from web import inputs as _inputs  # noqa: F401
+from web.core import inputs as _inputs  # noqa: F401

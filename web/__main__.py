@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 
-from web.settings import SettingsError, load
+from web.core.settings import SettingsError, load
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,35 +10,24 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp
 
-from web import (
-    attentions,
-    checkins,
-    circles,
-    clients,
-    clock,
-    db,
-    errors,
-    guide,
-    invitations,
-    join_codes,
-    meetings,
-    membership,
-    notifications,
-    passkeys,
-    phonebook,
-    profile,
-    push,
-    pwa,
-    signin,
-    signup,
-    sso,
-    teams,
-    worker,
-)
-from web.auth import AuthMiddleware
-from web.inputs import InputGuard
-from web.security import SecurityMiddleware
-from web.settings import Settings, load
+from web.alerts import notifications, push, worker
+from web.clients import add as add_client
+from web.clients import dashboard as clients
+from web.clients import find as find_clients
+from web.core import clock, db, errors
+from web.core.auth import AuthMiddleware
+from web.core.inputs import InputGuard
+from web.core.security import SecurityMiddleware
+from web.core.settings import Settings, load
+from web.people import passkeys as own_passkeys
+from web.people import phonebook, profile
+from web.pwa import shell as pwa
+from web.signin import links as signin
+from web.signin import passkeys, sso
+from web.signup import guide, ways_in
+from web.signup import steps as signup
+from web.teams import attentions, checkins, circles, invitations, join_codes, meetings, membership
+from web.teams import team as teams
 
 
 class Patchwork(Starlette):
@@ -77,6 +66,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Patchwork(
         routes=[
             *clients.routes,
+            *find_clients.routes,
+            *add_client.routes,
             *membership.routes,
             *teams.routes,
             *join_codes.routes,
@@ -87,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *push.routes,
             *meetings.routes,
             *invitations.routes,
+            *ways_in.routes,
             *signup.routes,
             *phonebook.routes,
             *guide.routes,
@@ -94,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *passkeys.routes,
             *sso.routes,
             *profile.routes,
+            *own_passkeys.routes,
             *pwa.routes,
         ],
         middleware=[Middleware(AuthMiddleware, settings=settings)],

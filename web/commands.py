@@ -13,10 +13,11 @@ import uvicorn
 from tortoise.transactions import in_transaction
 
 from models.practitioners import Practitioner
-from web import db, demo
-from web import worker as delivery
-from web.errors import loggable_path
-from web.settings import Settings
+from web.alerts import worker as delivery
+from web.core import db
+from web.core.errors import loggable_path
+from web.core.settings import Settings
+from web.demo import fabricate as demo
 
 
 class RedactAccessLog(logging.Filter):
@@ -66,7 +67,7 @@ async def load_demo(settings: Settings, clients: int, seed: int) -> None:
 
 async def prepare_demo(settings: Settings) -> None:
     """Migrate, load the demo into an empty database, and print a sign-in link per persona."""
-    from web.signin import create_signin_token, signin_url
+    from web.core.signins import create_signin_token, signin_url
 
     await db.migrate(settings.database_url)
     async with db.database(settings.database_url):
@@ -93,8 +94,9 @@ async def worker(settings: Settings, on_start: Callable[[asyncio.Event], None]) 
 async def invite_admin(settings: Settings, email: str) -> int:
     """Invite a state administrator (the first one of a deployment, say): the invitation is
     emailed, and its link printed here."""
-    from web.signin import normalise_email, valid_email
-    from web.signup import organisations_for, send_invitation
+    from web.core.invitations import send_invitation
+    from web.core.signins import normalise_email, valid_email
+    from web.core.vouching import organisations_for
 
     email = normalise_email(email)
     if not valid_email(email):

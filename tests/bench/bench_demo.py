@@ -13,8 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from web import db
-from web.demo import load_demo
+from web.core import db
+from web.demo.fabricate import load_demo
 
 
 async def main() -> None:

@@ -30,10 +30,10 @@ from tortoise import connections
 from models.areas import Area
 from models.clients import Client
 from models.search import ClientNameWord
-from web import db, search
-from web.areas import load_areas
-from web.demo import POSTING_COLUMNS, insert_rows
-from web.demo_data import FAMILY_NAMES, GIVEN_NAMES
+from web.core import db, name_index, search
+from web.core.areas import load_areas
+from web.demo.names import FAMILY_NAMES, GIVEN_NAMES
+from web.demo.rows import POSTING_COLUMNS, insert_rows
 
 CLIENT_COLUMNS = (
     "id",
@@ -114,8 +114,8 @@ async def load(rng: random.Random, count: int) -> tuple[list[list], dict[str, in
     for start in range(0, count, batch):
         part = rows[start : start + batch]
         await insert_rows(Client, CLIENT_COLUMNS, part)
-        words = {r[0]: search.name_words(r[1], r[2], r[3]) for r in part}
-        ids = await search.word_ids(w for ws in words.values() for w in ws)
+        words = {r[0]: name_index.name_words(r[1], r[2], r[3]) for r in part}
+        ids = await name_index.word_ids(w for ws in words.values() for w in ws)
         postings, next_id = [], start * 8 + 1
         for r in part:
             for word in sorted(words[r[0]]):
@@ -181,14 +181,14 @@ async def run(args: argparse.Namespace) -> None:
                 if a.id != brimbank
             ]
             labelled = queries(rng, rows, args.queries // len(KINDS))
-            await search.vocabulary()
+            await name_index.vocabulary()
             timer = Timer()
             app_ms: dict[str, list[float]] = defaultdict(list)
             sql_ms: dict[str, list[float]] = defaultdict(list)
             found: dict[str, list[bool]] = defaultdict(list)
             missed: dict[str, list[int | None]] = defaultdict(list)
             for kind, text, target in labelled:
-                query = search.Query(tuple(search.query_tokens(text)))
+                query = search.Query(tuple(name_index.query_tokens(text)))
                 timer.inside = 0.0
                 started = time.perf_counter()
                 groups = [

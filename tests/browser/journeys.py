@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.browser.axe import axe
-from web.signin import create_signin_token, signin_url
+from web.core.signins import create_signin_token, signin_url
 
 
 async def sign_in_as(page, live_server, practitioner):

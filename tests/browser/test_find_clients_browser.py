@@ -10,7 +10,7 @@ from models.practitioners import PractitionerArea
 from models.teams import Membership
 from tests import support
 from tests.browser.axe import axe
-from web.signin import create_signin_token, signin_url
+from web.core.signins import create_signin_token, signin_url
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ import pytest
 from tests import support
 from tests.browser.axe import axe
 from tests.browser.journeys import no_sideways_scroll
-from web.signin import create_signin_token, signin_url
+from web.core.signins import create_signin_token, signin_url
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ from models.auth import PasskeyCredential, Session
 from tests import support
 from tests.browser.axe import axe
 from tests.browser.passkey_support import add_authenticator, stored_credentials
-from web.signin import create_signin_token, signin_url
+from web.core.signins import create_signin_token, signin_url
 
 pytestmark = pytest.mark.browser
 

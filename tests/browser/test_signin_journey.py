@@ -8,7 +8,7 @@ from models.audit import AuditEvent
 from models.auth import Session
 from tests.browser.axe import axe
 from tests.support import link_in
-from web.demo import load_demo
+from web.demo.fabricate import load_demo
 
 pytestmark = pytest.mark.browser
 

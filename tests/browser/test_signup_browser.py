@@ -17,7 +17,7 @@ from tests import support
 from tests.browser.axe import axe
 from tests.browser.journeys import no_sideways_scroll, sign_in_as
 from tests.browser.passkey_support import add_authenticator, stored_credentials
-from web.auth import now, token_hash
+from web.core.auth import now, token_hash
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}

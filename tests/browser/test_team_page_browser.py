@@ -11,7 +11,7 @@ from models.teams import Membership
 from tests import support
 from tests.browser.axe import axe
 from tests.browser.journeys import no_sideways_scroll, sign_in_as
-from web import clock
+from web.core import clock
 
 pytestmark = pytest.mark.browser
 

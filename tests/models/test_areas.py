@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models.areas import Area
-from web.areas import reference_rows
+from web.core.areas import reference_rows
 
 
 async def test_victoria_has_the_state_17_dffh_areas_and_79_councils(db):

@@ -8,7 +8,7 @@ from tortoise.exceptions import IntegrityError
 from models.circles import CircleLink, ordered_pair
 from models.teams import Membership
 from tests import support
-from web import clock
+from web.core import clock
 
 
 async def test_one_current_membership_per_client_and_practitioner(db):
@@ -55,7 +55,7 @@ def test_ordering_a_pair_turns_the_relationship_round():
 async def test_migrations_are_idempotent(database_url):
     from tortoise import connections
 
-    from web import db
+    from web.core import db
 
     async def applied() -> list[tuple[str, str]]:
         rows = await connections.get("default").execute_query_dict(

@@ -7,7 +7,7 @@ import re
 import httpx
 
 from models.practitioners import Practitioner
-from web.signin import create_signin_token
+from web.core.signins import create_signin_token
 
 
 async def csrf_token(client: httpx.AsyncClient, path: str = "/signin") -> str:

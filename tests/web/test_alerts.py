@@ -13,8 +13,9 @@ from models.notifications import Notification, Outbox, PushSubscription
 from models.practitioners import Practitioner
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
-from web import access, alerts, worker
-from web.auth import now
+from web.alerts import worker
+from web.core import alerts, references
+from web.core.auth import now
 
 NAMES = ("Mia", "Thompson", "Priya", "Nair", "Aroha", "Ngata", "Sam", "Lee")
 
@@ -68,7 +69,7 @@ async def test_a_join_reaches_the_team_by_every_channel_without_names(
     tom = await support.practitioner("Tom Walsh", "tom.walsh@wyndham.example")
     client.cookies.clear()
     await sign_in(client, tom)
-    ref = access.client_reference(settings.secret_key, tom.id, mia.id)
+    ref = references.client_reference(settings.secret_key, tom.id, mia.id)
     token = await csrf_token(client, f"/clients/{mia.id}/join?ref={ref}")
     await client.post(
         f"/clients/{mia.id}/join",

@@ -8,8 +8,9 @@ from models.notifications import Notification, Outbox
 from models.teams import Membership
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
-from web import checkins, worker
-from web.auth import now
+from web.alerts import worker
+from web.core import checkins
+from web.core.auth import now
 
 
 async def test_a_due_involvement_is_asked_once_and_confirmed_in_one_tap(client, settings):

@@ -9,7 +9,7 @@ from models.teams import Membership
 from tests import support
 from tests.support import count_queries
 from tests.web.helpers import csrf_token, sign_in
-from web import access, clock
+from web.core import clock, references
 
 
 async def thompson_team():
@@ -113,6 +113,6 @@ async def test_a_former_member_is_no_member_for_history_circles_or_leaving(clien
     assert left.status_code == 403
     assert await Membership.filter(client=leo, practitioner=priya).count() == 1
     # Not a member, so the join page is offered (with a reference), not the team.
-    ref = access.client_reference(settings.secret_key, priya.id, leo.id)
+    ref = references.client_reference(settings.secret_key, priya.id, leo.id)
     joining = await client.get(f"/clients/{leo.id}/join", params={"ref": ref})
     assert joining.status_code == 200 and "Join the team for Leo Thompson" in joining.text

@@ -21,8 +21,8 @@ from models.teams import Membership
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
 from web.app import create_app
-from web.membership import join, leave
-from web.signup import send_invitation
+from web.core.invitations import send_invitation
+from web.core.membership import join, leave
 
 TIMES = 20
 

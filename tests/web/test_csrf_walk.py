@@ -37,10 +37,10 @@ from models.invitations import Invitation
 from tests import support
 from tests.support import changed, snapshot
 from tests.web.helpers import csrf_token, sign_in
-from web import clock
 from web.app import create_app
-from web.auth import token_hash
-from web.security import SAFE_METHODS
+from web.core import clock
+from web.core.auth import token_hash
+from web.core.security import SAFE_METHODS
 
 REFUSAL = "This form was out of date or came from another site."
 

@@ -17,7 +17,7 @@ from models.organisations import Organisation
 from models.practitioners import Practitioner
 from models.teams import Membership
 from tests.conftest import empty_database
-from web.demo import load_demo
+from web.demo.fabricate import load_demo
 
 
 async def test_the_personas_and_the_thompson_family(db):

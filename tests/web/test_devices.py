@@ -8,7 +8,7 @@ from models.audit import AuditEvent
 from models.auth import Session
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
-from web.auth import deactivate
+from web.core.auth import deactivate
 
 
 async def second_device(settings, priya) -> httpx.AsyncClient:

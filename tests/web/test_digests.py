@@ -15,8 +15,9 @@ import pytest
 from models.audit import AuditEvent
 from models.notifications import Notification, Outbox, PushSubscription
 from tests import conftest, support
-from web import alerts, clock, worker
-from web.settings import Settings, load
+from web.alerts import worker
+from web.core import alerts, clock
+from web.core.settings import Settings, load
 
 NAMES = ("Mia", "Thompson", "Priya", "Nair", "Aroha", "Ngata", "Sam", "Lee", "Tom", "Walker")
 

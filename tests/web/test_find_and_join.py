@@ -12,7 +12,7 @@ from models.practitioners import PractitionerArea
 from models.teams import Membership
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
-from web import access
+from web.core import references
 
 BRIMBANK, MELTON, WYNDHAM, GEELONG = "LGA21180", "LGA24650", "LGA27260", "LGA22750"
 
@@ -136,8 +136,8 @@ async def test_joining_needs_the_tick_and_alerts_the_visible_team(client, settin
     await support.member(mia, sam, discreet=True)
     await sign_in(client, priya)
 
-    link = access.join_url(settings.secret_key, priya.id, mia.id)
-    ref = access.client_reference(settings.secret_key, priya.id, mia.id)
+    link = references.join_url(settings.secret_key, priya.id, mia.id)
+    ref = references.client_reference(settings.secret_key, priya.id, mia.id)
     form = await client.get(link)
     assert 'value="Maternal &amp; Child Health Nurse"' in form.text
     token = await csrf_token(client, link)
@@ -180,11 +180,11 @@ async def test_a_sensitive_service_joins_discreetly_and_alerts_nobody(client, se
     mia = await support.client()
     await support.member(mia, tom)
     await sign_in(client, sam)
-    link = access.join_url(settings.secret_key, sam.id, mia.id)
+    link = references.join_url(settings.secret_key, sam.id, mia.id)
     page = await client.get(link)
     assert "You will join discreetly" in page.text
     token = await csrf_token(client, link)
-    ref = access.client_reference(settings.secret_key, sam.id, mia.id)
+    ref = references.client_reference(settings.secret_key, sam.id, mia.id)
     await client.post(
         f"/clients/{mia.id}/join",
         data={"role": "Clinician", "working_with": "yes", "ref": ref, "csrf_token": token},

@@ -33,9 +33,9 @@ from tests import support
 from tests.conftest import empty_database
 from tests.support import changed, snapshot
 from tests.web.helpers import csrf_token, sign_in
-from web import clock
 from web.app import create_app
-from web.inputs import MAX_BODY_BYTES
+from web.core import clock
+from web.core.inputs import MAX_BODY_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
 SURROGATE = re.compile("[\ud800-\udfff]")
@@ -63,7 +63,7 @@ def field_names() -> list[str]:
         text = page.read_text()
         names |= set(re.findall(r'name="([a-z_]+)"', text))
         names |= set(re.findall(r'text_field\(\s*"([a-z_]+)"', text))
-    for module in (ROOT / "web").glob("*.py"):
+    for module in (ROOT / "web").rglob("*.py"):
         names |= set(re.findall(r'\.get(?:list)?\(\s*"([a-z_]+)"', module.read_text()))
     return sorted(names - {"csrf_token"})
 

@@ -1,4 +1,4 @@
-"""The validation layer (web/inputs.py) one rule at a time: 413 for an oversized body before
+"""The validation layer (web/core/inputs.py) one rule at a time: 413 for an oversized body before
 the CSRF check, 400 for NUL or JSON nested too deeply, 415 for any multipart body, path ids
 bounded to PostgreSQL's integer, ASCII-only form numbers and dates, and RFC 5545 escaping in
 calendar files; and the checks each route makes of what it stores (an email address, a push
@@ -21,7 +21,8 @@ from tests.soft_authenticator import SoftPasskey
 from tests.support import changed, snapshot
 from tests.web.helpers import csrf_token, sign_in
 from web.app import create_app
-from web.inputs import MAX_BODY_BYTES, MAX_ID, MAX_JSON_DEPTH, IdConvertor, form_date, form_int
+from web.core.forms import MAX_ID, form_date, form_int
+from web.core.inputs import MAX_BODY_BYTES, MAX_JSON_DEPTH, IdConvertor
 
 
 async def test_an_oversized_body_is_413_with_its_own_message_read_no_further(client):
@@ -98,7 +99,7 @@ def test_form_numbers_and_dates_accept_only_ascii_within_bounds():
 
 
 def test_calendar_text_is_escaped_per_rfc_5545():
-    from web.meetings import ics_text, invitation
+    from web.teams.meetings import ics_text, invitation
 
     assert ics_text("a\\b;c,d") == "a\\\\b\\;c\\,d"
     for breaking in ("\r\n", "\r", "\n", "\u2028", "\x85", "\v"):

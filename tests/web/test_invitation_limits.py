@@ -18,8 +18,8 @@ from models.invitations import Invitation
 from models.notifications import Notification, Outbox
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
-from web import clock
-from web.invitations import INVITATIONS_PER_HOUR
+from web.core import clock
+from web.teams.invitations import INVITATIONS_PER_HOUR
 
 OUTSIDER = "nina.new@brimbank.example"
 

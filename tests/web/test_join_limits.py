@@ -17,8 +17,8 @@ from models.practitioners import PractitionerArea
 from models.teams import Membership
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
-from web import access, clock
-from web.attentions import ATTENTIONS_PER_HOUR
+from web.core import clock, references
+from web.teams.attentions import ATTENTIONS_PER_HOUR
 
 
 def distinct_queries(count: int) -> list[str]:
@@ -67,7 +67,7 @@ async def test_a_join_leave_flood_alerts_each_member_once_and_the_fourth_join_is
             data={
                 "role": "Youth Worker",
                 "working_with": "yes",
-                "ref": access.client_reference(settings.secret_key, tom.id, mia.id),
+                "ref": references.client_reference(settings.secret_key, tom.id, mia.id),
                 "csrf_token": token,
             },
         )
@@ -157,7 +157,7 @@ async def test_opening_a_join_page_counts_against_the_search_limit(client, setti
     *_team, mia = await support.thompson_team()
     nina = await support.practitioner("Nina Rossi", "nina.rossi@brimbank.example")
     await sign_in(client, nina)
-    link = access.join_url(settings.secret_key, nina.id, mia.id)
+    link = references.join_url(settings.secret_key, nina.id, mia.id)
     for _ in range(3):  # the same client opened again within the hour counts once
         assert (await client.get(link)).status_code == 200
     for text in distinct_queries(settings.search_rate_per_hour - 1):
@@ -166,7 +166,7 @@ async def test_opening_a_join_page_counts_against_the_search_limit(client, setti
     other = await support.client("Ava", "Walker")
     late = await client.get(
         f"/clients/{other.id}/join",
-        params={"ref": access.client_reference(settings.secret_key, nina.id, other.id)},
+        params={"ref": references.client_reference(settings.secret_key, nina.id, other.id)},
     )
     assert late.status_code == 429 and "Ava" not in late.text
     assert await AuditEvent.filter(action="team.join_opened", actor_id=nina.id).count() == 3

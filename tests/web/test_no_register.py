@@ -28,11 +28,11 @@ from models.notifications import Outbox
 from models.teams import JoinCode, Membership
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
-from web import access, clock
 from web.app import create_app
 from web.commands import RedactAccessLog
-from web.render import age_label
-from web.settings import Settings
+from web.core import clock, references
+from web.core.render import age_label
+from web.core.settings import Settings
 
 TOKENS = re.compile(r'(name="csrf-token" content=|name="csrf_token" value=)"[^"]+"')
 NOWHERE = 987654  # an id no client has
@@ -64,11 +64,11 @@ def join_link(html: str, client_id: int) -> str:
 
 
 def reference(settings: Settings, who: int, client_id: int) -> str:
-    return access.client_reference(settings.secret_key, who, client_id)
+    return references.client_reference(settings.secret_key, who, client_id)
 
 
 def expired_reference(settings: Settings, who: int, client_id: int) -> str:
-    with clock.shifted(-timedelta(hours=access.REFERENCE_HOURS, minutes=1)):
+    with clock.shifted(-timedelta(hours=references.REFERENCE_HOURS, minutes=1)):
         return reference(settings, who, client_id)
 
 
@@ -136,7 +136,7 @@ async def test_search_then_join_works_end_to_end(client, settings):
     page = await client.get(link)
     assert page.status_code == 200 and "Join the team for Mia Thompson" in page.text
     ref = re.search(r'name="ref" value="([^"]+)"', page.text).group(1)
-    assert access.reference_is_valid(settings.secret_key, unescape(ref), nina.id, mia.id)
+    assert references.reference_is_valid(settings.secret_key, unescape(ref), nina.id, mia.id)
     assert await AuditEvent.filter(action="team.join_opened", client_id=mia.id).count() == 1
 
     token = await csrf_token(client, link)
@@ -162,9 +162,9 @@ async def test_a_reference_expires_after_two_hours(client, settings):
     nina = await support.practitioner("Nina Rossi", "nina.rossi@brimbank.example")
     await sign_in(client, nina)
     link = f"/clients/{mia.id}/join?ref={reference(settings, nina.id, mia.id)}"
-    with clock.shifted(timedelta(hours=access.REFERENCE_HOURS) - timedelta(minutes=1)):
+    with clock.shifted(timedelta(hours=references.REFERENCE_HOURS) - timedelta(minutes=1)):
         assert (await client.get(link)).status_code == 200
-    with clock.shifted(timedelta(hours=access.REFERENCE_HOURS, minutes=1)):
+    with clock.shifted(timedelta(hours=references.REFERENCE_HOURS, minutes=1)):
         late = await client.get(link)
         assert late.status_code == 404 and "Mia" not in late.text
 
@@ -315,9 +315,9 @@ async def test_property_identity_only_with_a_reference_or_membership(
     secret = world.settings.secret_key
     ref = {
         "none": "",
-        "own": access.client_reference(secret, me, client_id),
-        "someone else's": access.client_reference(secret, me + 100, client_id),
-        "another client's": access.client_reference(secret, me, client_id + 1),
+        "own": references.client_reference(secret, me, client_id),
+        "someone else's": references.client_reference(secret, me + 100, client_id),
+        "another client's": references.client_reference(secret, me, client_id + 1),
         "expired": expired_reference(world.settings, me, client_id),
         "garbage": "x.y.z",
     }[kind]

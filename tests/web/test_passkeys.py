@@ -14,8 +14,8 @@ from tests import support
 from tests.soft_authenticator import SoftPasskey
 from tests.web.helpers import csrf_token, sign_in
 from tests.web.test_signin import browser_at
-from web import ratelimit
-from web.auth import now
+from web.core import ratelimit
+from web.core.auth import now
 
 ORIGIN = "http://testserver"
 
@@ -233,7 +233,7 @@ async def test_the_passkey_prompt_shows_after_an_email_sign_in_until_dismissed(c
 
 
 async def test_a_hundred_failures_lock_passkey_sign_in_for_an_hour_but_not_email(client, priya):
-    from web.signin import create_signin_token
+    from web.core.signins import create_signin_token
 
     passkey = await registered(client, priya)
     for _ in range(ratelimit.ACCOUNT_FAILURES_PER_HOUR):

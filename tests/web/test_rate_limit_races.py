@@ -11,7 +11,7 @@ from models.practitioners import PractitionerArea
 from tests import support
 from tests.web.helpers import sign_in
 from tests.web.test_join_limits import distinct_queries
-from web import ratelimit
+from web.core import ratelimit
 
 TIMES = 150
 

@@ -15,8 +15,8 @@ from tests import support
 from tests.soft_authenticator import SoftPasskey
 from tests.web.helpers import csrf_token, sign_in
 from tests.web.test_passkeys import ORIGIN, authenticate, register
-from web.auth import MAX_NEXT, safe_next
-from web.signin import create_signin_token
+from web.core.auth import MAX_NEXT, safe_next
+from web.core.signins import create_signin_token
 
 HERE = "http://localhost:8000/"
 HOSTILE = [

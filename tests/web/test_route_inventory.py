@@ -164,7 +164,7 @@ async def test_an_unfinished_signup_is_refused_everywhere_but_signup(settings, c
 async def test_a_role_guard_refuses_other_roles_on_the_server(settings):
     from starlette.responses import PlainTextResponse
 
-    from web.auth import requires_role
+    from web.core.auth import requires_role
 
     @requires_role("state_admin")
     async def secret(request):

@@ -1,6 +1,6 @@
-"""Who may see what (web/access.py), rule by rule, on Mia's team.
+"""Who may see what (web/core/access.py), rule by rule, on Mia's team.
 
-Written to kill the mutants `python -m tests --mutate web/access.py` found surviving: each
+Written to kill the mutants `python -m tests --mutate web/core/access.py` found surviving: each
 rule is asked directly, with the people it must include next to those it must leave out
 (a former member, a member of another team, a discreet member), and compared whole."""
 
@@ -11,7 +11,8 @@ from datetime import timedelta
 from models.attentions import Attention
 from models.teams import Membership
 from tests import support
-from web import access, clock
+from web.core import access, clock, references
+from web.core.scopes import automatic_areas, my_areas, search_scopes
 
 
 async def westside_colleague(name: str, email: str):
@@ -347,15 +348,15 @@ async def test_my_areas_are_those_chosen_then_those_of_my_clients(db):
         await support.member(await support.client(given, area=area), priya)
     colac = await support.council("LGA21750")  # a client of old, in an area not chosen
     await support.member(await support.client("Old", area=colac), priya, ended_at=clock.now())
-    assert [a.name for a in await access.my_areas(priya)] == [
+    assert [a.name for a in await my_areas(priya)] == [
         "Melton",
         "Wyndham",
         "Brimbank",
         "Greater Geelong",
     ]
-    automatic = await access.automatic_areas(priya.id, [melton.id, wyndham.id])
+    automatic = await automatic_areas(priya.id, [melton.id, wyndham.id])
     assert [(a.name, n) for a, n in automatic] == [("Brimbank", 1), ("Greater Geelong", 2)]
-    scopes = await access.search_scopes(priya)
+    scopes = await search_scopes(priya)
     assert [a.name for a in scopes.local] == ["Melton", "Wyndham", "Brimbank", "Greater Geelong"]
     district = {a.name for a in await Area.filter(id__in=scopes.district_council_ids)}
     assert "Melton" not in district and "Brimbank" not in district
@@ -374,7 +375,7 @@ async def test_areas_chosen_at_one_position_keep_the_order_they_were_chosen(db):
     assert brimbank.id < wyndham.id
     await PractitionerArea.create(practitioner=priya, area=wyndham, position=1)
     await PractitionerArea.create(practitioner=priya, area=brimbank, position=1)
-    assert [a.name for a in await access.my_areas(priya)] == ["Wyndham", "Brimbank"]
+    assert [a.name for a in await my_areas(priya)] == ["Wyndham", "Brimbank"]
 
 
 async def test_a_statewide_organisations_search_has_no_district(db):
@@ -383,7 +384,7 @@ async def test_a_statewide_organisations_search_has_no_district(db):
     state = await Area.get(kind="state")
     statewide = await support.organisation("DFFH — Statewide", "dffh.example", area_code=state.code)
     nora = await support.practitioner("Nora Quinn", "nora.quinn@dffh.example", statewide)
-    scopes = await access.search_scopes(nora)
+    scopes = await search_scopes(nora)
     assert [a.name for a in scopes.local] == ["Victoria"]
     assert scopes.district_council_ids == []
     assert scopes.district_label == "your district"
@@ -394,7 +395,7 @@ async def test_with_no_areas_the_search_starts_at_the_organisations_council(db):
     from models.areas import Area
 
     nora = await support.practitioner("Nora Quinn", "nora.quinn@brimbank.example")
-    scopes = await access.search_scopes(nora)
+    scopes = await search_scopes(nora)
     assert [a.name for a in scopes.local] == ["Brimbank"]
     assert [a.name for a in await Area.filter(id__in=scopes.district_council_ids)] == ["Melton"]
     assert scopes.district_label == "Brimbank Melton"
@@ -444,30 +445,30 @@ async def test_invitations_are_managed_by_their_sender_or_a_state_administrator(
 
 async def test_a_reference_proves_one_client_was_shown_to_one_practitioner_for_two_hours(db):
     key = "test-secret-key-that-is-long-enough-for-tests"
-    ref = access.client_reference(key, 1, 2)
-    assert access.reference_is_valid(key, ref, 1, 2)
-    assert not access.reference_is_valid(key, ref, 3, 2)  # another practitioner
-    assert not access.reference_is_valid(key, ref, 1, 3)  # another client
-    assert not access.reference_is_valid(key, ref, 2, 1)
-    assert not access.reference_is_valid("another-secret-key-just-as-long-as-that", ref, 1, 2)
-    assert not access.reference_is_valid(key, "garbage", 1, 2)
-    assert not access.reference_is_valid(key, "", 1, 2)
+    ref = references.client_reference(key, 1, 2)
+    assert references.reference_is_valid(key, ref, 1, 2)
+    assert not references.reference_is_valid(key, ref, 3, 2)  # another practitioner
+    assert not references.reference_is_valid(key, ref, 1, 3)  # another client
+    assert not references.reference_is_valid(key, ref, 2, 1)
+    assert not references.reference_is_valid("another-secret-key-just-as-long-as-that", ref, 1, 2)
+    assert not references.reference_is_valid(key, "garbage", 1, 2)
+    assert not references.reference_is_valid(key, "", 1, 2)
     assert "1" not in ref.split(".")[0] or ref.split(".")[0] == "shown"  # says nothing
     assert ref.startswith("shown.")
-    _, minted_at = access._signer(key, 1, 2).unsign(ref, return_timestamp=True)
+    _, minted_at = references._signer(key, 1, 2).unsign(ref, return_timestamp=True)
 
     def aged(seconds: int) -> timedelta:
         """The shift that makes the reference exactly `seconds` old (whole seconds)."""
         return minted_at + timedelta(seconds=seconds + 0.5) - clock.now()
 
     with clock.shifted(aged(2 * 3600)):
-        assert access.reference_is_valid(key, ref, 1, 2)
+        assert references.reference_is_valid(key, ref, 1, 2)
     with clock.shifted(aged(2 * 3600 + 1)):
-        assert not access.reference_is_valid(key, ref, 1, 2)
-    url = access.join_url(key, 1, 2)
+        assert not references.reference_is_valid(key, ref, 1, 2)
+    url = references.join_url(key, 1, 2)
     assert url.startswith("/clients/2/join?ref=shown.")
     from urllib.parse import parse_qs, urlsplit
 
     [minted] = parse_qs(urlsplit(url).query)["ref"]
-    assert access.reference_is_valid(key, minted, 1, 2)
-    assert not access.reference_is_valid(key, minted, 2, 2)
+    assert references.reference_is_valid(key, minted, 1, 2)
+    assert not references.reference_is_valid(key, minted, 2, 2)

@@ -1,6 +1,6 @@
-"""Alerts and who receives them (web/alerts.py), rule by rule.
+"""Alerts and who receives them (web/core/alerts.py), rule by rule.
 
-Written to kill the mutants `python -m tests --mutate web/alerts.py` found surviving: who is
+Written to kill the mutants `python -m tests --mutate web/core/alerts.py` found surviving: who is
 told (and who never is), through which channel each chose, and exactly what each message says
 (nothing that names a client or a practitioner)."""
 
@@ -13,8 +13,8 @@ import pytest
 
 from models.notifications import Notification, Outbox, PushSubscription
 from tests import support
-from web import alerts, clock
-from web.settings import Settings
+from web.core import alerts, clock
+from web.core.settings import Settings
 
 
 async def phone(practitioner, n: int = 1) -> PushSubscription:

@@ -1,6 +1,6 @@
-"""Sessions and the guards on every route (web/auth.py), rule by rule.
+"""Sessions and the guards on every route (web/core/auth.py), rule by rule.
 
-Written to kill the mutants `python -m tests --mutate web/auth.py` found surviving. The
+Written to kill the mutants `python -m tests --mutate web/core/auth.py` found surviving. The
 guards are applied here to endpoints made in the test (as the route modules do when they
 load), so each rule is checked on its own: who gets through, and what everyone else gets."""
 
@@ -19,8 +19,8 @@ from models.auth import Session
 from models.practitioners import Practitioner
 from tests import support
 from tests.web.helpers import sign_in
-from web import auth, clock
-from web.auth import safe_next
+from web.core import auth, clock
+from web.core.auth import safe_next
 
 
 def request(

@@ -1,7 +1,7 @@
-"""Involvement check-ins (web/checkins.py), rule by rule: who is asked and when, who is told
+"""Involvement check-ins (web/teams/checkins.py), rule by rule: who is asked and when, who is told
 of a lapse (never of a discreet member's), once a cycle, and what "Still involved" changes.
 
-Written to kill the mutants `python -m tests --mutate web/checkins.py` found surviving."""
+Written to kill the mutants `python -m tests --mutate web/teams/checkins.py` found surviving."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from models.notifications import Notification
 from models.teams import Membership
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
-from web import checkins, clock
-from web.teams import GRACE_DAYS
+from web.core import checkins, clock
+from web.core.access import GRACE_DAYS
 
 
 async def confirmed(practitioner, days_ago: float, **more) -> None:

@@ -1,7 +1,7 @@
-"""Push delivery (web/push.py), rule by rule: which subscriptions are kept, for whom, and how
+"""Push delivery (web/alerts/push.py), rule by rule: which subscriptions are kept, for whom, and how
 a push is sent and refused.
 
-Written to kill the mutants `python -m tests --mutate web/push.py` found surviving: each
+Written to kill the mutants `python -m tests --mutate web/alerts/push.py` found surviving: each
 field's limit at its edge, whose subscription an unsubscribe removes, and the exact request a
 push service gets (VAPID claims, TTL), with 404 and 410 meaning "gone" and nothing else."""
 
@@ -16,7 +16,7 @@ from models.audit import AuditEvent
 from models.notifications import PushSubscription
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
-from web import push
+from web.alerts import push
 
 ENDPOINT = "http://127.0.0.1:9/push/1"
 P256DH = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"

@@ -1,13 +1,13 @@
-"""Rate limits (web/ratelimit.py), rule by rule: what counts, for whom, and for how long.
+"""Rate limits (web/core/ratelimit.py), rule by rule: what counts, for whom, and for how long.
 
-Written to kill the mutants `python -m tests --mutate web/ratelimit.py` found surviving."""
+Written to kill the mutants `python -m tests --mutate web/core/ratelimit.py` found surviving."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from models.auth import RateLimitHit
-from web import clock, ratelimit
+from web.core import clock, ratelimit
 
 
 async def lock(practitioner_id: int) -> None:

@@ -1,6 +1,6 @@
-"""CSRF and security headers (web/security.py), rule by rule, down to the exact values.
+"""CSRF and security headers (web/core/security.py), rule by rule, down to the exact values.
 
-Written to kill the mutants `python -m tests --mutate web/security.py` found surviving: each
+Written to kill the mutants `python -m tests --mutate web/core/security.py` found surviving: each
 header and cookie flag is compared whole, and each way a forged request can come is tried
 alone, next to the same request that passes."""
 
@@ -15,10 +15,11 @@ import pytest
 
 from models.audit import AuditEvent
 from tests.web.helpers import csrf_token
-from web import inputs
 from web.app import create_app
-from web.security import SecurityMiddleware, cookie_header
-from web.settings import Settings, load
+from web.core import inputs
+from web.core.cookies import cookie_header
+from web.core.security import SecurityMiddleware
+from web.core.settings import Settings, load
 
 POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

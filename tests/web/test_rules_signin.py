@@ -1,6 +1,7 @@
-"""Signing in by emailed link (web/signin.py), rule by rule: the answer, the link, its one use.
+"""Signing in by emailed link (web/signin/links.py), rule by rule: the answer, the link, its
+one use.
 
-Written to kill the mutants `python -m tests --mutate web/signin.py` found surviving: what
+Written to kill the mutants `python -m tests --mutate web/signin/links.py` found surviving: what
 each refusal stores (audit reason, failure count), what a link records, and the exact email."""
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from models.auth import RateLimitHit, Session, SignInToken
 from models.notifications import Outbox
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
-from web import clock, ratelimit, signin
-from web.auth import token_hash
+from web.core import clock, ratelimit
+from web.core import signins as signin
+from web.core.auth import token_hash
+from web.signin import links
 
 PRIYA = "priya.nair@brimbank.example"
 
@@ -184,8 +187,8 @@ async def test_past_the_cap_only_a_live_link_of_the_same_account_holds_the_email
 
 async def test_past_the_ip_limit_a_live_link_holds_the_email_back_for_that_reason(client):
     priya = await support.practitioner()
-    for _ in range(signin.SIGNIN_PER_IP_PER_HOUR):
-        await ratelimit.hit("signin:ip:203.0.113.7", signin.SIGNIN_PER_IP_PER_HOUR)
+    for _ in range(links.SIGNIN_PER_IP_PER_HOUR):
+        await ratelimit.hit("signin:ip:203.0.113.7", links.SIGNIN_PER_IP_PER_HOUR)
     await ask(client, PRIYA)
     assert await Outbox.filter(recipient=PRIYA).count() == 1  # no live link yet: sent
     assert await RateLimitHit.filter(key=signin.address_key(PRIYA)).count() == 0

@@ -1,7 +1,7 @@
-"""The delivery worker (web/worker.py), rule by rule: what is claimed and when, what a failure
-records, when a push is given up as gone, what tidying keeps, and the loop itself.
+"""The delivery worker (web/alerts/worker.py), rule by rule: what is claimed and when, what a
+failure records, when a push is given up as gone, what tidying keeps, and the loop itself.
 
-Written to kill the mutants `python -m tests --mutate web/worker.py` found surviving."""
+Written to kill the mutants `python -m tests --mutate web/alerts/worker.py` found surviving."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from models.auth import RateLimitHit, Session, SignInToken, WebAuthnChallenge
 from models.notifications import Outbox, PushSubscription
 from models.teams import JoinCode
 from tests import support
-from web import clock, worker
-from web.notify import enqueue_email
+from web.alerts import worker
+from web.core import clock
+from web.core.notify import enqueue_email
 
 
 async def push_to(practitioner, push_service) -> tuple[PushSubscription, Outbox]:

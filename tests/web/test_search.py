@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 
 from tests import support
-from web.search import Query, distance, fold, name_words, query_tokens, search
+from web.core.name_index import distance, fold, name_words, query_tokens
+from web.core.search import Query, search
 
 PEOPLE = [
     ("Mia", "Thompson", "", date(2023, 3, 14), None, "LGA21180"),
@@ -103,7 +104,7 @@ async def test_areas_limit_where_to_look(people):
 
 
 async def test_renaming_a_client_reindexes_it(people):
-    from web.search import index_clients
+    from web.core.name_index import index_clients
 
     mia = people["Mia Thompson"]
     mia.family_name = "Walker"

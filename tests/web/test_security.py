@@ -8,7 +8,7 @@ from starlette.routing import Route
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
 from web.app import create_app
-from web.settings import load
+from web.core.settings import load
 
 
 def assert_security_headers(response: httpx.Response) -> None:

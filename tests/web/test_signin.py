@@ -14,10 +14,11 @@ from models.auth import Session, SignInToken
 from models.notifications import Outbox
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
-from web import clock, worker
+from web.alerts import worker
 from web.app import create_app
-from web.auth import now, token_hash
-from web.signin import LINK_LIFETIME
+from web.core import clock
+from web.core.auth import now, token_hash
+from web.core.signins import LINK_LIFETIME
 
 PRIYA = "priya.nair@brimbank.example"
 
@@ -69,7 +70,7 @@ async def test_the_link_arrives_by_smtp_and_signs_in_once(client, settings, smtp
 
 async def test_an_expired_link_does_not_sign_in(client):
     priya = await support.practitioner()
-    from web.signin import create_signin_token
+    from web.core.signins import create_signin_token
 
     token = await create_signin_token(priya)
     await SignInToken.all().update(expires_at=now() - timedelta(seconds=1))
@@ -183,7 +184,7 @@ async def test_the_per_ip_limit_caps_emails_never_the_answer(client, settings, s
     """One person at a clinic's shared address cannot lock their colleagues out: past
     SIGNIN_PER_IP_PER_HOUR requests from one IP, everyone there is still told to check their
     email, and a link is emailed to anyone who has no live one."""
-    from web.signin import SIGNIN_PER_IP_PER_HOUR
+    from web.signin.links import SIGNIN_PER_IP_PER_HOUR
 
     aroha = await support.practitioner("Aroha Ngata", AROHA)
     await support.practitioner()
@@ -210,7 +211,7 @@ async def test_the_per_ip_limit_caps_emails_never_the_answer(client, settings, s
 async def test_a_locked_account_still_signs_in_by_an_emailed_link(client, settings, smtp):
     """The failed-sign-in lock stops passkey sign-ins only: an emailed link is a single-use
     secret, and the way to recover, so failures charged to the account never refuse it."""
-    from web import ratelimit
+    from web.core import ratelimit
 
     priya = await support.practitioner()
     for _ in range(ratelimit.ACCOUNT_FAILURES_PER_HOUR + 1):
@@ -259,7 +260,7 @@ async def test_idle_and_absolute_timeouts_end_sessions(client, settings):
 
 async def test_only_local_paths_follow_sign_in(client):
     priya = await support.practitioner()
-    from web.signin import create_signin_token
+    from web.core.signins import create_signin_token
 
     for next_path, expected in (
         ("/clients/5", "/clients/5"),

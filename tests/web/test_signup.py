@@ -18,7 +18,7 @@ from models.practitioners import Practitioner, PractitionerArea
 from models.teams import Membership
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
-from web.auth import now
+from web.core.auth import now
 
 NINA = "nina.new@brimbank.example"
 

@@ -16,7 +16,8 @@ from models.practitioners import Practitioner
 from tests import support
 from tests.oidc_provider import FORGERIES
 from tests.web.helpers import csrf_token
-from web import clock, sso
+from web.core import clock
+from web.signin import sso
 
 PRIYA = "priya.nair@brimbank.example"
 

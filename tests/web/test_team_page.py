@@ -14,7 +14,7 @@ from models.teams import Membership
 from tests import support
 from tests.support import count_queries
 from tests.web.helpers import csrf_token, sign_in
-from web import clock
+from web.core import clock
 
 SAM_TRACES = (
     "Sam Lee",

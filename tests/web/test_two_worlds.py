@@ -28,9 +28,9 @@ from models.practitioners import Practitioner
 from tests import support
 from tests.conftest import empty_database
 from tests.web.helpers import csrf_token, sign_in
-from web import alerts, checkins, clock
 from web.app import create_app
-from web.settings import Settings
+from web.core import alerts, checkins, clock
+from web.core.settings import Settings
 
 
 @dataclass

@@ -15,8 +15,8 @@ from models.practitioners import Practitioner
 from tests import support
 from tests.web.helpers import sign_in
 from tests.web.test_signup import link_sent_to, post
-from web.auth import now
-from web.signup import send_invitation
+from web.core.auth import now
+from web.core.invitations import send_invitation
 
 GINA = "gina.green@gmail.example"
 NINA = "nina.new@brimbank.example"

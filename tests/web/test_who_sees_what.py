@@ -35,10 +35,10 @@ from models.notifications import Notification, Outbox
 from models.teams import Membership
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
-from web import clock
 from web.app import create_app
-from web.auth import deactivate
-from web.settings import Settings
+from web.core import clock
+from web.core.auth import deactivate
+from web.core.settings import Settings
 
 VIEWERS = (
     "member",

@@ -9,9 +9,9 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from models.notifications import Outbox
-from web import worker
-from web.auth import now
-from web.notify import enqueue_email
+from web.alerts import worker
+from web.core.auth import now
+from web.core.notify import enqueue_email
 
 
 async def test_mail_is_written_in_the_same_transaction_as_the_change(db):
@@ -112,7 +112,7 @@ async def test_a_claim_held_by_a_crashed_worker_is_retried_after_its_lease(setti
 async def test_tidying_removes_expired_sessions_links_and_rate_limit_hits(settings):
     from models.auth import RateLimitHit, Session, SignInToken
     from tests import support
-    from web.signin import create_signin_token
+    from web.core.signins import create_signin_token
 
     priya = await support.practitioner()
     await create_signin_token(priya)

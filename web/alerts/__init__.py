@@ -1,0 +1,1 @@
+"""Delivering and reading alerts: the notifications page, web push, email, the worker."""

@@ -1,0 +1,90 @@
+"""The in-app notifications page, its unread badge, and each person's alert preferences."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from models.clients import Client
+from models.notifications import Notification
+from models.practitioners import DELIVERY, Practitioner
+from models.teams import Membership
+from web.core import access, references
+from web.core.alerts import SAYS
+from web.core.auth import me, now, signed_in, signing_up
+from web.core.render import page_or_block
+
+CHANNELS = ("notify_in_app", "notify_email", "notify_push")
+
+
+@signed_in
+async def show(request: Request) -> Response:
+    """Your notifications, newest first, with who and which client where you may see them."""
+    practitioner = me(request)
+    items = await Notification.filter(practitioner_id=practitioner.id).limit(50)
+    client_ids = list({n.client_id for n in items if n.client_id})
+    mine = await access.member_of(practitioner, client_ids)
+    names = {c.id: c.full_name for c in await Client.filter(id__in=list(mine))}
+    # An actor is named only where they are visibly on that team (never someone discreet).
+    visible = {
+        (m.client_id, m.practitioner_id)
+        for m in await Membership.filter(client_id__in=list(mine), discreet=False)
+    }
+    actors = {
+        p.id: p.name
+        for p in await Practitioner.filter(id__in=list({n.actor_id for n in items if n.actor_id}))
+    }
+    secret = request.app.state.settings.secret_key
+    rows = [
+        {
+            "notification": n,
+            # An invitation was addressed to this practitioner: its link is a fresh reference
+            # to the client, so the join page may show who they are.
+            "url": references.join_url(secret, practitioner.id, n.client_id)
+            if n.kind == "invited_to_team" and n.client_id
+            else n.url,
+            "says": SAYS.get(n.kind, "Something changed."),
+            "client": names.get(n.client_id or 0, ""),
+            "actor": actors.get(n.actor_id or 0, "")
+            if (n.client_id, n.actor_id) in visible
+            else "",
+        }
+        for n in items
+    ]
+    unread = [n.id for n in items if n.read_at is None]
+    if unread:
+        await Notification.filter(id__in=unread).update(read_at=now())
+    return page_or_block(
+        request, "alerts/notifications.html", {"rows": rows, "unread": set(unread)}
+    )
+
+
+@signing_up  # every page asks for it, signup pages too
+async def badge(request: Request) -> Response:
+    """The unread count beside "Notifications" (htmx loads it; without JS there is none)."""
+    practitioner = me(request)
+    count = 0
+    if practitioner.notify_in_app != "off":
+        count = await Notification.filter(
+            practitioner_id=practitioner.id, read_at__isnull=True
+        ).count()
+    return page_or_block(request, "alerts/badge.html", {"count": count}, block="badge")
+
+
+@signed_in
+async def preferences(request: Request) -> Response:
+    """How each channel alerts you: immediately, in the 07:00 digest, or not at all."""
+    practitioner = me(request)
+    form = await request.form()
+    changes = {c: str(form.get(c)) for c in CHANNELS if str(form.get(c)) in DELIVERY}
+    if changes:
+        await Practitioner.filter(id=practitioner.id).update(**changes)
+    return RedirectResponse("/profile?saved=alerts#alerts", status_code=303)
+
+
+routes = [
+    Route("/notifications", show, methods=["GET"]),
+    Route("/notifications/badge", badge, methods=["GET"]),
+    Route("/profile/alerts", preferences, methods=["POST"]),
+]

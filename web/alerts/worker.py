@@ -1,0 +1,164 @@
+"""The delivery worker: sends what the outbox holds, once each, retrying with backoff.
+
+Several workers may run at once. Each claims a row with a conditional UPDATE
+(only one can win it); on PostgreSQL candidates are read `FOR UPDATE SKIP LOCKED`
+so workers do not even queue behind each other. A claim is a lease: a worker that
+dies mid-send leaves the row to be retried when the lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from models.audit import AuditEvent
+from models.auth import Session, SignInToken, WebAuthnChallenge
+from models.notifications import Outbox, PushSubscription
+from models.teams import JoinCode
+from web.alerts import mail, push
+from web.core import alerts, checkins, db, ratelimit
+from web.core.clock import now
+from web.core.settings import Settings
+
+log = logging.getLogger("patchwork.worker")
+
+BATCH = 20
+LEASE = timedelta(minutes=5)
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_WAIT = timedelta(hours=6)
+MAX_ATTEMPTS = 10
+#: How often the scheduled jobs run.
+SCHEDULE_SECONDS = 300
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, … capped at 6 hours."""
+    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
+
+
+async def claim_due(limit: int = BATCH) -> list[Outbox]:
+    """Take up to `limit` due messages for this worker."""
+    moment = now()
+    due = Q(sent_at__isnull=True, failed_at__isnull=True, next_attempt_at__lte=moment) & (
+        Q(locked_until__isnull=True) | Q(locked_until__lt=moment)
+    )
+    claimed: list[Outbox] = []
+    async with in_transaction():
+        candidates = (
+            await Outbox.filter(due)
+            .order_by("priority", "id")
+            .limit(limit)
+            .select_for_update(skip_locked=True)
+        )
+        for item in candidates:
+            won = await Outbox.filter(due, id=item.id).update(
+                locked_until=moment + LEASE, attempts=F("attempts") + 1
+            )
+            if won:
+                item.attempts += 1
+                claimed.append(item)
+    return claimed
+
+
+async def deliver(settings: Settings, item: Outbox) -> None:
+    if item.channel == "email":
+        await mail.send(settings, mail.build_message(settings, item))
+    elif item.channel == "push":
+        subscription = await PushSubscription.get_or_none(id=int(item.recipient))
+        if subscription is None:
+            raise push.SubscriptionGone("subscription removed before sending")
+        try:
+            await push.send(settings, subscription, item.body)
+        except push.SubscriptionGone:
+            await subscription.delete()
+            raise
+    else:
+        raise ValueError(f"unknown channel {item.channel!r}")
+
+
+async def deliver_due(settings: Settings) -> int:
+    """Send every due message once; return how many were attempted."""
+    items = await claim_due()
+    for item in items:
+        try:
+            await deliver(settings, item)
+        except Exception as error:  # noqa: BLE001 — any failure is recorded and retried
+            await _failed(item, error)
+        else:
+            await Outbox.filter(id=item.id).update(sent_at=now(), locked_until=None, last_error="")
+    return len(items)
+
+
+async def _failed(item: Outbox, error: Exception) -> None:
+    message = f"{type(error).__name__}: {error}"[:500]
+    log.warning("outbox %s attempt %s failed: %s", item.id, item.attempts, message)
+    changes: dict[str, object] = {"last_error": message, "locked_until": None}
+    if item.attempts >= MAX_ATTEMPTS or isinstance(error, push.SubscriptionGone):
+        changes["failed_at"] = now()
+    else:
+        changes["next_attempt_at"] = now() + backoff(item.attempts)
+    await Outbox.filter(id=item.id).update(**changes)
+
+
+async def tidy(settings: Settings) -> None:
+    """Delete what has expired: old rate-limit hits, spent links, challenges and join codes,
+    dead sessions."""
+    moment = now()
+    await ratelimit.forget_old()
+    await SignInToken.filter(expires_at__lt=moment - timedelta(days=1)).delete()
+    await JoinCode.filter(expires_at__lt=moment - timedelta(days=1)).delete()
+    await WebAuthnChallenge.filter(expires_at__lt=moment - timedelta(days=1)).delete()
+    await Session.filter(
+        Q(created_at__lt=moment - timedelta(days=settings.session_absolute_days))
+        | Q(last_seen_at__lt=moment - timedelta(hours=settings.session_idle_hours))
+    ).delete()
+
+
+async def scheduled(settings: Settings) -> None:
+    """The slow jobs, a few times an hour: check-ins, lapses, the 07:00 digest, tidying."""
+    await checkins.ask_for_checkins(settings)
+    await checkins.tell_teams_about_lapses(settings)
+    await send_digests_once(settings)
+    await tidy(settings)
+
+
+#: PostgreSQL advisory lock held while one worker decides whether to send the digest.
+DIGEST_LOCK = 0x70770DD1
+
+
+async def send_digests_once(settings: Settings) -> None:
+    """The 07:00 digest, once a day however many workers run: the guard (the last
+    `job.digest` audit row) is read and written in one transaction, which other workers
+    wait for (SQLite has one writer; PostgreSQL takes an advisory lock)."""
+    async with in_transaction() as connection:
+        if db.dialect() == "postgres":
+            await connection.execute_query("SELECT pg_advisory_xact_lock($1)", [DIGEST_LOCK])
+        last = await AuditEvent.filter(action="job.digest").order_by("-at").first()
+        if alerts.digest_due(settings, last.at if last else None, now()):
+            sent = await alerts.send_digests(settings)
+            await AuditEvent.create(at=now(), action="job.digest", detail={"practitioners": sent})
+
+
+async def run(settings: Settings, stop: asyncio.Event, poll_seconds: float = 2.0) -> None:
+    """Deliver until `stop` is set; every few minutes, run the scheduled jobs."""
+    log.info("delivery worker started")
+    last_scheduled = 0.0
+    while not stop.is_set():
+        try:
+            if asyncio.get_running_loop().time() - last_scheduled > SCHEDULE_SECONDS:
+                last_scheduled = asyncio.get_running_loop().time()
+                await scheduled(settings)
+            attempted = await deliver_due(settings)
+        except Exception:
+            log.exception("delivery round failed")
+            attempted = 0
+        if attempted < BATCH:
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
+            except TimeoutError:
+                pass
+    log.info("delivery worker stopped")

@@ -1,0 +1,1 @@
+"""Your clients, finding a client, adding one."""

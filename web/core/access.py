@@ -1,0 +1,275 @@
+"""Who may see what. Every visibility rule lives here, and routes call it.
+
+- A client's team is visible to its current members only.
+- A discreet member is visible to nobody but themself.
+- The phone book lists active practitioners who have finished signing up, never their clients.
+- Invitations are seen and managed by whoever sent them, and by state administrators.
+- A non-member sees a client's name, age and area only through a reference minted when that
+  client was shown to them (a search result, a circle card, a join code, an invitation).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from tortoise.expressions import Q
+from tortoise.functions import Count
+
+from models.attentions import Attention, AttentionSeen
+from models.clients import Client
+from models.practitioners import SIGNUP_ANSWERED, Practitioner
+from models.teams import Membership
+from web.core import clock
+from web.core.settings import Settings
+
+
+def current() -> Q:
+    return Q(ended_at__isnull=True)
+
+
+def visible_to(viewer: Practitioner) -> Q:
+    """Memberships `viewer` may see: everyone's but discreet ones, and their own."""
+    return current() & (Q(discreet=False) | Q(practitioner_id=viewer.id))
+
+
+async def is_member(practitioner: Practitioner, client_id: int) -> bool:
+    return await Membership.filter(
+        current(), client_id=client_id, practitioner_id=practitioner.id
+    ).exists()
+
+
+async def discreet_members(client_id: int) -> list[Practitioner]:
+    """Who is on the team discreetly: for sending them what the team gets, never for showing."""
+    members = await Membership.filter(current(), client_id=client_id, discreet=True).select_related(
+        "practitioner"
+    )
+    return [m.practitioner for m in members]
+
+
+async def visible_team(viewer: Practitioner, client_id: int) -> list[Membership]:
+    """The team as `viewer` sees it, practitioners and organisations loaded (one query; two
+    when someone's organisation is vouched for only by an invitation)."""
+    team = (
+        await Membership.filter(visible_to(viewer), client_id=client_id)
+        .select_related("practitioner__organisation")
+        .order_by("started_at", "id")
+    )
+    await load_vouchers(m.practitioner for m in team)
+    return team
+
+
+@dataclass(frozen=True)
+class ClientCard:
+    client: Client
+    membership: Membership
+    visible_members: int
+    open_attentions: int
+
+
+async def my_clients(practitioner: Practitioner) -> list[ClientCard]:
+    """Cards for the teams `practitioner` is on, in three queries whatever their number."""
+    mine = (
+        await Membership.filter(current(), practitioner_id=practitioner.id)
+        .select_related("client__area")
+        .order_by("client__family_name", "client__given_name", "client_id")
+    )
+    client_ids = [m.client_id for m in mine]  # type: ignore[attr-defined]
+    if not client_ids:
+        return []
+    members = await _count_by_client(
+        Membership.filter(visible_to(practitioner), client_id__in=client_ids)
+    )
+    attentions = await _count_by_client(
+        Attention.filter(client_id__in=client_ids, resolved_at__isnull=True)
+    )
+    return [
+        ClientCard(
+            client=m.client,
+            membership=m,
+            visible_members=members.get(m.client_id, 0),  # type: ignore[attr-defined]
+            open_attentions=attentions.get(m.client_id, 0),  # type: ignore[attr-defined]
+        )
+        for m in mine
+    ]
+
+
+async def _count_by_client(queryset) -> dict[int, int]:  # type: ignore[no-untyped-def]
+    rows = await queryset.annotate(n=Count("id")).group_by("client_id").values("client_id", "n")
+    return {row["client_id"]: row["n"] for row in rows}
+
+
+async def member_of(practitioner: Practitioner, client_ids: list[int]) -> set[int]:
+    """Which of these clients' teams `practitioner` is on (one query)."""
+    if not client_ids:
+        return set()
+    rows = await Membership.filter(
+        current(), practitioner_id=practitioner.id, client_id__in=client_ids
+    ).values_list("client_id", flat=True)
+    return set(rows)  # type: ignore[arg-type]
+
+
+def ever_visible_to(viewer: Practitioner) -> Q:
+    """Current and past memberships `viewer` may see: never a discreet one but their own."""
+    return Q(discreet=False) | Q(practitioner_id=viewer.id)
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    kind: str
+    who: str
+    text: str
+
+
+LEFT_BECAUSE = {
+    "case_closed": "case closed",
+    "transferred": "transferred",
+    "lapsed": "involvement not confirmed",
+    "other": "other reason",
+}
+
+
+#: How the team sees whoever did something it may not attribute.
+UNNAMED = "A team member"
+
+
+def attention_raiser(viewer: Practitioner, attention: Attention, visible_ids: set[int]) -> str:
+    """Who `viewer` sees raised an attention. A name shows only where the raiser let it show
+    and is visibly on the team; a discreet member's attention is always unnamed, and anyone
+    may raise one unnamed, so "A team member" never proves that someone discreet is there."""
+    raiser = attention.raised_by
+    if raiser is not None and attention.raised_by_id == viewer.id:
+        if attention.named:
+            return raiser.name
+        return f"{raiser.name} (shown to the team as “{UNNAMED}”)"
+    if raiser is not None and attention.named and attention.raised_by_id in visible_ids:
+        return raiser.name
+    return UNNAMED
+
+
+def attention_counts_shown(viewer: Practitioner, attention: Attention) -> bool:
+    """Whether `viewer` sees "seen by N of M" on an attention: not on an unnamed one but
+    their own, since its raiser's own view counts only when the raiser is visible."""
+    return attention.named or attention.raised_by_id == viewer.id
+
+
+def joined_at(viewer: Practitioner, membership: Membership) -> datetime:
+    """When `viewer` sees this member join: the team's view starts when they became visible
+    (their discreet time before that is never shown); a practitioner sees their own start."""
+    if membership.practitioner_id == viewer.id or membership.visible_since is None:
+        return membership.started_at
+    return membership.visible_since
+
+
+def seen_since(viewer: Practitioner, membership: Membership) -> datetime | None:
+    """From when `viewer` may count what this member did (views, acknowledgements, contact):
+    since they became visible; None means all of it (the viewer's own, and legacy rows)."""
+    if membership.practitioner_id == viewer.id:
+        return None
+    return membership.visible_since
+
+
+def last_contact_seen(viewer: Practitioner, membership: Membership) -> date | None:
+    """A member's last contact as `viewer` may see it: not one from while they were discreet."""
+    since = seen_since(viewer, membership)
+    contact = membership.last_contact_on
+    if since is not None and contact is not None and contact < clock.as_local(since).date():
+        return None
+    return contact
+
+
+def seen_and_acknowledged(
+    viewer: Practitioner, team: list[Membership], rows: list[AttentionSeen]
+) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+    """Who of the team `viewer` sees has seen and acknowledged each attention. Never a
+    discreet member, nor what a member did before the team could see them."""
+    since = {m.practitioner_id: seen_since(viewer, m) for m in team}
+    seen: dict[int, set[int]] = defaultdict(set)
+    acknowledged: dict[int, set[int]] = defaultdict(set)
+    for row in rows:
+        if row.practitioner_id not in since:
+            continue
+        start = since[row.practitioner_id]
+        if start is None or row.seen_at is None or row.seen_at >= start:
+            seen[row.attention_id].add(row.practitioner_id)
+        if row.acknowledged_at and (start is None or row.acknowledged_at >= start):
+            acknowledged[row.attention_id].add(row.practitioner_id)
+    return seen, acknowledged
+
+
+def history_events(
+    viewer: Practitioner, memberships: list[Membership], attentions: list[Attention]
+) -> list[Event]:
+    """The team's history as `viewer` may see it, newest first. Someone discreet is never
+    named, and resolutions never name anyone (so a discreet member's read like anyone's)."""
+    visible_ids = {m.practitioner_id for m in memberships}
+    events: list[Event] = []
+    for m in memberships:
+        organisation = m.practitioner.organisation.name
+        events.append(
+            Event(
+                joined_at(viewer, m),
+                "joined",
+                m.practitioner.name,
+                f"joined as {m.role}, {organisation}",
+            )
+        )
+        if m.ended_at:
+            events.append(
+                Event(
+                    m.ended_at,
+                    "left",
+                    m.practitioner.name,
+                    f"left the team ({LEFT_BECAUSE.get(m.end_reason, 'other')})",
+                )
+            )
+    for a in attentions:
+        raiser = attention_raiser(viewer, a, visible_ids)
+        events.append(Event(a.created_at, "attention", raiser, f"raised an attention: {a.text}"))
+        if a.resolved_at:
+            events.append(Event(a.resolved_at, "resolved", UNNAMED, "resolved an attention"))
+    return sorted(events, key=lambda e: e.at, reverse=True)
+
+
+def listed_in_phone_book() -> Q:
+    """Practitioners the phone book shows: active, with their signup answered."""
+    return Q(active=True, signup_step__gte=SIGNUP_ANSWERED)
+
+
+def manages_every_invitation(practitioner: Practitioner) -> bool:
+    return practitioner.role == "state_admin"
+
+
+def invitations_managed_by(practitioner: Practitioner) -> Q:
+    """Invitations sent by colleagues (not self-signups) that this practitioner may see,
+    resend and withdraw: their own, or everyone's for a state administrator."""
+    sent = Q(invited_by_id__isnull=False)
+    if manages_every_invitation(practitioner):
+        return sent
+    return sent & Q(invited_by_id=practitioner.id)
+
+
+async def load_vouchers(practitioners: Iterable[Practitioner]) -> None:
+    """Load who vouched for each vouched-only organisation among `practitioners`, for the
+    cards: one query, none when nobody is. (Tortoise 1.1's select_related of two relations
+    under one parent, "practitioner__organisation" and "practitioner__organisation_vouched_by",
+    mixes their columns up on PostgreSQL.)"""
+    vouched = [p for p in practitioners if p.organisation_vouched_only]
+    if not vouched:
+        return
+    wanted = {p.organisation_vouched_by_id for p in vouched}
+    vouchers = {v.id: v for v in await Practitioner.filter(id__in=wanted)}
+    for practitioner in vouched:
+        practitioner.organisation_vouched_by = vouchers[practitioner.organisation_vouched_by_id]  # type: ignore[index]
+
+
+#: Days after a check-in request before an unconfirmed involvement shows as such.
+GRACE_DAYS = 14
+
+
+def lapsed_before(settings: Settings) -> datetime:
+    """Memberships last confirmed before this show "not confirmed since …" to the team."""
+    return clock.now() - timedelta(days=settings.checkin_days + GRACE_DAYS)

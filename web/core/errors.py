@@ -1,0 +1,116 @@
+"""Error pages: the full page normally, just the error block for an htmx request."""
+
+from __future__ import annotations
+
+import logging
+import re
+from http import HTTPStatus
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from web.core.render import page_or_block
+
+log = logging.getLogger("patchwork")
+
+TITLES = {
+    400: "Something was wrong with that request",
+    401: "Please sign in",
+    403: "You cannot do that",
+    404: "Page not found",
+    405: "You cannot do that here",
+    422: "Please check what you entered",
+    429: "Too many requests",
+    500: "Sorry, something went wrong",
+}
+MESSAGES = {
+    401: "Your session has ended. Sign in again to carry on.",
+    404: "Check the address, or go back to your clients.",
+    500: "The problem has been logged. Please try again in a few minutes.",
+}
+
+
+def error_page(
+    request: Request,
+    status_code: int,
+    message: str = "",
+    *,
+    title: str = "",
+    action_url: str = "",
+    action_label: str = "",
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return page_or_block(
+        request,
+        "errors/error.html",
+        {
+            "status_code": status_code,
+            "title": title or TITLES.get(status_code, "Something went wrong"),
+            "message": message or MESSAGES.get(status_code, ""),
+            "action_url": action_url,
+            "action_label": action_label,
+        },
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+def too_many_requests(request: Request, message: str) -> Response:
+    return error_page(request, 429, message, headers={"Retry-After": "3600"})
+
+
+def too_many_searches(request: Request, limit: int) -> Response:
+    """The hourly search limit, reached by searching or by opening clients' join pages."""
+    return too_many_requests(
+        request,
+        f"You have searched for clients {limit} times in the last hour, the most Patchwork "
+        "allows. This stops anyone browsing for people. Try again later, or call a colleague.",
+    )
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if exc.detail != _default_phrase(exc.status_code) else ""
+    return error_page(request, exc.status_code, detail, headers=dict(exc.headers or {}))
+
+
+#: An invitation's token is in its path: a log keeps only that it was one.
+INVITATION_TOKEN = re.compile(r"^/invitations/(?!\d+(?:/|$))[^/?]+")
+#: So is a join code's: kept, it would be a way in for ten minutes.
+JOIN_TOKEN = re.compile(r"^/join/[^/?]+")
+
+
+def loggable_path(path: str) -> str:
+    """A path as logs may keep it: no query string (search terms, sign-in tokens) and no
+    token in an invitation's or a join code's path. Every log that names a path uses it."""
+    path = path.split("?", 1)[0]
+    path = INVITATION_TOKEN.sub("/invitations/[token]", path)
+    return JOIN_TOKEN.sub("/join/[token]", path)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception(
+        "unhandled error on %s %s", request.method, loggable_path(request.url.path), exc_info=exc
+    )
+    return error_page(request, 500)
+
+
+async def csrf_refused(scope: Scope, receive: Receive, send: Send) -> None:
+    """ASGI app the security middleware calls for a forged or stale form."""
+    request = Request(scope, receive)
+    response = error_page(
+        request,
+        403,
+        "This form was out of date or came from another site. Go back, reload the page and "
+        "try again.",
+    )
+    await response(scope, receive, send)
+
+
+def _default_phrase(status_code: int) -> str:
+    return HTTPStatus(status_code).phrase
+
+
+exception_handlers = {HTTPException: http_error, Exception: server_error}

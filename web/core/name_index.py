@@ -1,0 +1,168 @@
+"""The name-word index client search reads (web/core/search.py): each client's names as
+normalised words, the vocabulary each process keeps in memory (with a deletion index for near
+misses), and keeping the index in step with every client write."""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from tortoise import connections
+
+from models.clients import Client
+from web.core import db
+
+
+def fold(text: str) -> str:
+    """Lower case, accents and apostrophes gone: "Zoë O'Brien" → "zoe obrien"."""
+    plain = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    return re.sub(r"['’`]", "", plain.lower())
+
+
+def name_words(*names: str) -> set[str]:
+    """Every word a client may be found by, including hyphenated names joined up."""
+    words: set[str] = set()
+    for name in names:
+        for part in re.split(r"[;,/]|\s+", fold(name)):
+            pieces = [p for p in SPLIT.split(part) if p]
+            words.update(pieces)
+            if len(pieces) > 1:
+                words.add("".join(pieces))
+    return {w[:80] for w in words if w}
+
+
+def query_tokens(text: str) -> list[str]:
+    return [t for t in SPLIT.split(fold(text)) if t][:6]
+
+
+def distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (a swap counts as one edit), cut off above `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = ca != cb
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def deletes(word: str, depth: int) -> set[str]:
+    found, frontier = {word}, {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))} - found
+        found |= frontier
+    return found
+
+
+@dataclass
+class Vocabulary:
+    ids: dict[str, int] = field(default_factory=dict)
+    ordered: list[str] = field(default_factory=list)
+    #: One-deletion variants → the words they come from (SymSpell).
+    variants: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    highest_id: int = 0
+
+    def add(self, word_id: int, word: str) -> None:
+        if word in self.ids:
+            return
+        self.ids[word] = word_id
+        bisect.insort(self.ordered, word)
+        for variant in deletes(word, 1):
+            self.variants[variant].add(word)
+        self.highest_id = max(self.highest_id, word_id)
+
+    def prefixed(self, token: str, limit: int = 300) -> list[str]:
+        start = bisect.bisect_left(self.ordered, token)
+        found = []
+        for word in self.ordered[start : start + limit]:
+            if not word.startswith(token):
+                break
+            found.append(word)
+        return found
+
+    def near(self, token: str) -> dict[str, int]:
+        """Words within one edit (two for tokens of seven letters or more), with the distance."""
+        allowed = 2 if len(token) >= 7 else 1
+        candidates: set[str] = set()
+        for variant in deletes(token, allowed):
+            candidates |= self.variants.get(variant, set())
+        found = {}
+        for word in candidates:
+            d = distance(token, word, allowed)
+            if 0 < d <= allowed:
+                found[word] = d
+        return found
+
+
+async def vocabulary() -> Vocabulary:
+    """This process's vocabulary, topped up with words other processes added (one query)."""
+    # Words are never deleted, so ids stay valid; a new connection (a new database) starts over.
+    known = _vocabulary.setdefault(str(id(connections.get("default"))), Vocabulary())
+    rows = await connections.get("default").execute_query_dict(
+        f"SELECT id, word FROM name_word WHERE id > {int(known.highest_id)} ORDER BY id"
+    )
+    for row in rows:
+        known.add(row["id"], row["word"])
+    return known
+
+
+def _marks(count: int, start: int = 1) -> str:
+    if db.dialect() == "sqlite":
+        return ", ".join("?" for _ in range(count))
+    return ", ".join(f"${i}" for i in range(start, start + count))
+
+
+async def word_ids(words: Iterable[str]) -> dict[str, int]:
+    """Ids for these words, adding the new ones to the vocabulary table."""
+    wanted = sorted(set(words))
+    if not wanted:
+        return {}
+    connection = connections.get("default")
+    await connection.execute_many(
+        f"INSERT INTO name_word (word) VALUES ({_marks(1)}) ON CONFLICT (word) DO NOTHING",
+        [[w] for w in wanted],
+    )
+    rows = await connection.execute_query_dict(
+        f"SELECT id, word FROM name_word WHERE word IN ({_marks(len(wanted))})", wanted
+    )
+    return {row["word"]: row["id"] for row in rows}
+
+
+async def index_clients(clients: Sequence[Client]) -> None:
+    """(Re)write the postings for these clients. Call inside the transaction that saved them."""
+    if not clients:
+        return
+    connection = connections.get("default")
+    ids = [c.id for c in clients]
+    await connection.execute_query(
+        f"DELETE FROM client_name_word WHERE client_id IN ({_marks(len(ids))})", ids
+    )
+    words = {c.id: name_words(c.given_name, c.family_name, c.other_names) for c in clients}
+    known = await word_ids(w for ws in words.values() for w in ws)
+    rows = [
+        [known[w], c.area_id, c.id]  # type: ignore[attr-defined]
+        for c in clients
+        for w in sorted(words[c.id])
+    ]
+    await connection.execute_many(
+        f"INSERT INTO client_name_word (word_id, area_id, client_id) VALUES ({_marks(3)})", rows
+    )
+
+
+SPLIT = re.compile(r"[^a-z0-9]+")
+
+
+_vocabulary: dict[str, Vocabulary] = {}

@@ -1,0 +1,28 @@
+"""Queueing outgoing messages in the outbox, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from models.notifications import Outbox
+from web.core.clock import now
+
+
+async def enqueue_email(
+    to: str,
+    subject: str,
+    body: str,
+    attachments: list[dict[str, str]] | None = None,
+    *,
+    urgent: bool = False,
+) -> Outbox:
+    """Queue an email. Call inside the transaction of the change that causes it, so both
+    happen or neither does; the worker sends it. `urgent` is for a link someone is waiting
+    for: it goes ahead of any queue of alerts."""
+    return await Outbox.create(
+        channel="email",
+        recipient=to,
+        subject=subject,
+        body=body,
+        attachments=attachments or [],
+        next_attempt_at=now(),
+        priority=0 if urgent else 1,
+    )

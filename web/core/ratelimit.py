@@ -1,0 +1,86 @@
+"""Sliding one-hour rate limits kept in the database, so every web process shares them."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from tortoise.transactions import in_transaction
+
+from models.auth import RateLimitHit
+from web.core import db
+from web.core.clock import now
+
+WINDOW = timedelta(hours=1)
+
+#: The first half of the PostgreSQL advisory lock taken per key (the second is the key's
+#: hashtext), so these locks never meet the single-number ones (the worker's digest lock).
+LOCK_SPACE = 0x52415445
+
+
+async def count_attempt(key: str, limit: int, marker: str | None = None) -> bool:
+    """The one check-and-record every limit uses: count an attempt against `key` unless the
+    last hour already had `limit` of them (or, given `marker`, unless that marker was counted
+    this hour: then it is free). Counting and recording are one step, so simultaneous attempts
+    never all see room for one more: in one transaction, which on PostgreSQL first takes an
+    advisory lock for the key (others with the key wait for the commit) and on SQLite holds
+    the only connection (Tortoise's transaction takes the lock every query on it waits for)."""
+    async with in_transaction() as connection:
+        if db.dialect() == "postgres":
+            await connection.execute_query(
+                "SELECT pg_advisory_xact_lock($1, hashtext($2))", [LOCK_SPACE, key]
+            )
+        moment = now()
+        since = moment - WINDOW
+        if marker is not None and await RateLimitHit.filter(key=marker, at__gt=since).exists():
+            return True
+        if await RateLimitHit.filter(key=key, at__gt=since).count() >= limit:
+            return False
+        rows = [RateLimitHit(key=key, at=moment)]
+        if marker is not None:
+            rows.append(RateLimitHit(key=marker, at=moment))
+        await RateLimitHit.bulk_create(rows)
+    return True
+
+
+async def hit(key: str, limit: int) -> bool:
+    """Count one attempt for `key`; False when the last hour already had `limit` of them."""
+    return await count_attempt(key, limit)
+
+
+async def hit_once(key: str, item: str, limit: int) -> bool:
+    """Count `item` against `key` once an hour, however often it is asked for; False when
+    the last hour already counted `limit` distinct items."""
+    marker = f"{key}:{hashlib.sha256(item.encode()).hexdigest()[:40]}"
+    return await count_attempt(key, limit, marker)
+
+
+async def search(practitioner_id: int, what: str, limit: int) -> bool:
+    """Count one way of reaching clients' identities (a query, however many of its groups
+    are shown; a client's join page) against the practitioner's hourly search limit."""
+    return await hit_once(f"search:{practitioner_id}", what, limit)
+
+
+async def forget_old() -> int:
+    """Delete hits older than the window (the worker calls this now and then)."""
+    return await RateLimitHit.filter(at__lt=now() - WINDOW).delete()
+
+
+#: More failed sign-ins than this for one account in an hour lock it for the rest of the hour.
+ACCOUNT_FAILURES_PER_HOUR = 100
+
+
+def _failures_key(practitioner_id: int) -> str:
+    return f"signin:fail:{practitioner_id}"
+
+
+async def record_failure(practitioner_id: int) -> None:
+    await RateLimitHit.create(key=_failures_key(practitioner_id), at=now())
+
+
+async def account_locked(practitioner_id: int) -> bool:
+    """True after ACCOUNT_FAILURES_PER_HOUR failed sign-ins for this account in the last hour."""
+    recent = await RateLimitHit.filter(
+        key=_failures_key(practitioner_id), at__gt=now() - WINDOW
+    ).count()
+    return recent >= ACCOUNT_FAILURES_PER_HOUR

@@ -1,0 +1,1 @@
+"""Practitioners: the phone book, your profile and your devices."""

@@ -1,0 +1,138 @@
+"""Your profile: who you are, your areas, your passkeys and your signed-in devices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from tortoise.transactions import in_transaction
+
+from models.auth import PasskeyCredential, Session
+from web.core import audit
+from web.core.auth import me, signed_in
+from web.core.details import (
+    check_areas,
+    check_details,
+    check_phones,
+    chosen_area_ids,
+    councils_by_district,
+    save_areas,
+)
+from web.core.render import page_or_block
+from web.core.scopes import automatic_areas
+
+
+async def profile_page(
+    request: Request,
+    errors: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    practitioner = me(request)
+    await practitioner.fetch_related("organisation", "organisation_vouched_by")
+    passkeys = await PasskeyCredential.filter(practitioner=practitioner).order_by("created_at")
+    chosen = await chosen_area_ids(practitioner)
+    districts = await councils_by_district()
+    details = {
+        "name": practitioner.name,
+        "job_title": practitioner.job_title,
+        "phone": practitioner.phone,
+        "mobile": practitioner.mobile,
+        "areas": chosen,
+    }
+    return page_or_block(
+        request,
+        "people/profile/show.html",
+        {
+            "passkeys": passkeys,
+            "errors": errors or {},
+            "form": {**details, **(form or {})},
+            "districts": districts,
+            "chosen_areas": [c for _, councils in districts for c in councils if c.id in chosen],
+            "automatic_areas": await automatic_areas(practitioner.id, chosen),
+            "saved": request.query_params.get("saved", ""),
+        },
+        status_code=status_code,
+    )
+
+
+@signed_in
+async def show(request: Request) -> Response:
+    """Your profile: details, areas, alerts, passkeys, devices."""
+    return await profile_page(request)
+
+
+@signed_in
+async def save_details(request: Request) -> Response:
+    """Name, job title and phones, checked as at signup."""
+    form = await request.form()
+    details, errors = check_details(form)
+    phones, phone_errors = check_phones(form)
+    errors |= phone_errors
+    if errors:
+        return await profile_page(request, errors, {**details, **phones}, status_code=422)
+    practitioner = me(request)
+    practitioner.update_from_dict({**details, **phones})
+    async with in_transaction():
+        await practitioner.save(update_fields=["name", "job_title", "phone", "mobile"])
+        await audit.record(request, "profile.updated")
+    return RedirectResponse("/profile?saved=details#details", status_code=303)
+
+
+@signed_in
+async def save_chosen_areas(request: Request) -> Response:
+    """The council areas you chose, which client search looks in first."""
+    answers, errors = await check_areas(await request.form())
+    if errors:
+        return await profile_page(request, errors, answers, status_code=422)
+    async with in_transaction():
+        await save_areas(me(request), answers["areas"])
+        await audit.record(request, "profile.areas", areas=answers["areas"])
+    return RedirectResponse("/profile?saved=areas#areas-heading", status_code=303)
+
+
+@signed_in
+async def devices(request: Request) -> Response:
+    """Signed-in devices: every session of yours, this one first."""
+    sessions = await Session.filter(practitioner_id=me(request).id).order_by("-last_seen_at")
+    current = request.state.session.id
+    sessions.sort(key=lambda s: s.id != current)
+    return page_or_block(
+        request, "people/profile/devices.html", {"sessions": sessions, "current": current}
+    )
+
+
+@signed_in
+async def sign_out_device(request: Request) -> Response:
+    """End one of your other sessions."""
+    session_id = request.path_params["session_id"]
+    ended = await Session.filter(id=session_id, practitioner_id=me(request).id).delete()
+    if not ended:
+        raise HTTPException(404)
+    await audit.record(request, "session.ended", session_id=session_id)
+    return RedirectResponse("/profile/devices", status_code=303)
+
+
+@signed_in
+async def sign_out_others(request: Request) -> Response:
+    """End every session of yours except this one."""
+    ended = (
+        await Session.filter(practitioner_id=me(request).id)
+        .exclude(id=request.state.session.id)
+        .delete()
+    )
+    await audit.record(request, "session.ended", others=ended)
+    return RedirectResponse("/profile/devices", status_code=303)
+
+
+routes = [
+    Route("/profile", show, methods=["GET"]),
+    Route("/profile/details", save_details, methods=["POST"]),
+    Route("/profile/areas", save_chosen_areas, methods=["POST"]),
+    Route("/profile/devices", devices, methods=["GET"]),
+    Route("/profile/devices/{session_id:int}/signout", sign_out_device, methods=["POST"]),
+    Route("/profile/devices/signout-others", sign_out_others, methods=["POST"]),
+]

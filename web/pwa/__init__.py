@@ -1,0 +1,1 @@
+"""The installable app shell: manifest, service worker, offline page, icons."""

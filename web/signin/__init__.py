@@ -1,0 +1,1 @@
+"""Signing in: emailed links, passkeys, single sign-on through an organisation's provider."""

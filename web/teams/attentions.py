@@ -1,0 +1,227 @@
+"""Attentions: a short flag to the team that there is something to talk about.
+
+Not a message thread and not a place for case notes: the form says so, and it is short.
+Members' views are recorded as "seen"; any member can acknowledge, and the raiser or any
+member resolves. Every change alerts the rest of the team.
+"""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from tortoise.transactions import in_transaction
+
+from models.attentions import CATEGORIES, MAX_LENGTH, Attention, AttentionSeen
+from web.core import access, audit, ratelimit
+from web.core.alerts import tell_team
+from web.core.auth import me, now, signed_in
+from web.core.errors import too_many_requests
+from web.core.render import page_or_block
+from web.teams.team import mine, team_or_refusal
+
+#: Attentions one member may raise on one team in an hour.
+ATTENTIONS_PER_HOUR = 10
+CATEGORY_LABELS = {"concern": "Concern", "information": "Information", "meeting": "Meeting needed"}
+
+
+async def attentions_page(
+    request: Request,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    found = await team_or_refusal(request)
+    if isinstance(found, Response):
+        return found
+    client, team = found
+    practitioner = me(request)
+    attentions = await Attention.filter(client_id=client.id).select_related("raised_by")
+    visible_ids = {m.practitioner_id for m in team}
+    seen_rows = await AttentionSeen.filter(attention__client_id=client.id)
+    already = {(s.attention_id, s.practitioner_id) for s in seen_rows}
+    first_views = [
+        AttentionSeen(attention_id=a.id, practitioner_id=practitioner.id)
+        for a in attentions
+        if (a.id, practitioner.id) not in already
+    ]
+    if first_views:  # opening the tab is seeing what is on it
+        # Two tabs opening it at once both find it unseen: the unique (attention, practitioner)
+        # keeps one row, and the other insert does nothing (ON CONFLICT DO NOTHING, both DBs).
+        await AttentionSeen.bulk_create(first_views, ignore_conflicts=True)
+        seen_rows += first_views
+    own = mine(request, team)
+    stale = [
+        row.id
+        for row in seen_rows
+        if row.practitioner_id == practitioner.id
+        and own.visible_since is not None
+        and row.seen_at is not None
+        and row.seen_at < own.visible_since
+    ]
+    if stale:  # seen while discreet: seeing it now, visibly, is what the team may count
+        moment = now()
+        await AttentionSeen.filter(id__in=stale).update(seen_at=moment)
+        for row in seen_rows:
+            if row.id in stale:
+                row.seen_at = moment
+    seen, acknowledged = access.seen_and_acknowledged(practitioner, team, seen_rows)
+    raiser = {a.id: access.attention_raiser(practitioner, a, visible_ids) for a in attentions}
+    # Who has seen an unnamed attention would tell whether its raiser is someone visible (their
+    # own view counts) or discreet (it never does): only its raiser sees those counts.
+    counted = {a.id for a in attentions if access.attention_counts_shown(practitioner, a)}
+    return page_or_block(
+        request,
+        "teams/attentions.html",
+        {
+            "client": client,
+            "tab": "attentions",
+            "team_size": len(team),
+            "open": [a for a in attentions if a.resolved_at is None],
+            "resolved": [a for a in attentions if a.resolved_at is not None][:20],
+            "seen": seen,
+            "acknowledged": acknowledged,
+            "raiser": raiser,
+            "counted": counted,
+            "categories": CATEGORY_LABELS,
+            "max_length": MAX_LENGTH,
+            "form": form or {"text": "", "category": "", "unnamed": ""},
+            "errors": errors or {},
+            "discreet": mine(request, team).discreet,
+        },
+        status_code=status_code,
+    )
+
+
+@signed_in
+async def show(request: Request) -> Response:
+    """The Attentions tab: open flags first, who has seen each, and a form to raise one."""
+    return await attentions_page(request)
+
+
+@signed_in
+async def raise_attention(request: Request) -> Response:
+    """Raise an attention; the rest of the team is alerted."""
+    found = await team_or_refusal(request)
+    if isinstance(found, Response):
+        return found
+    client, team = found
+    raw = await request.form()
+    form = {
+        "text": str(raw.get("text", "")).strip(),
+        "category": str(raw.get("category", "")),
+        "unnamed": "yes" if raw.get("unnamed") == "yes" else "",
+    }
+    errors = {}
+    if not form["text"]:
+        errors["text"] = "Say briefly what the team should talk about"
+    elif len(form["text"]) > MAX_LENGTH:
+        errors["text"] = f"Keep it to {MAX_LENGTH} characters: it is a flag, not a case note"
+    if form["category"] not in ("", *CATEGORIES):
+        errors["category"] = "Choose a category from the list"
+    if errors:
+        return await attentions_page(request, form, errors, status_code=422)
+    practitioner = me(request)
+    # Each attention alerts the whole team: a cap keeps one member from flooding it.
+    if not await ratelimit.hit(f"attention:{practitioner.id}:{client.id}", ATTENTIONS_PER_HOUR):
+        return too_many_requests(
+            request,
+            f"You have raised {ATTENTIONS_PER_HOUR} attentions on this team in the last hour, "
+            "and each one alerts the whole team. Call your colleagues, or try again later.",
+        )
+    async with in_transaction():
+        attention = await Attention.create(
+            client_id=client.id,
+            raised_by=practitioner,
+            text=form["text"],
+            category=form["category"],
+            # Someone discreet is never named, whatever the form says.
+            named=not (form["unnamed"] or mine(request, team).discreet),
+        )
+        await AttentionSeen.create(
+            attention=attention, practitioner=practitioner, acknowledged_at=now()
+        )
+        await audit.record(
+            request,
+            "attention.raised",
+            client_id=client.id,
+            area_id=client.area_id,
+            attention_id=attention.id,
+        )
+        await tell_team(
+            request.app.state.settings,
+            client.id,
+            practitioner,
+            "attention_raised",
+            f"/clients/{client.id}/attentions",
+            named=attention.named,
+        )
+    return RedirectResponse(f"/clients/{client.id}/attentions", status_code=303)
+
+
+async def members_attention(request: Request) -> Attention:
+    attention = await Attention.get_or_none(
+        id=request.path_params["attention_id"], client_id=request.path_params["client_id"]
+    )
+    if attention is None:
+        raise HTTPException(404)
+    return attention
+
+
+@signed_in
+async def acknowledge(request: Request) -> Response:
+    """ "I've seen this": the raiser knows the message got through."""
+    found = await team_or_refusal(request)
+    if isinstance(found, Response):
+        return found
+    attention = await members_attention(request)
+    await AttentionSeen.filter(attention=attention, practitioner_id=me(request).id).update(
+        acknowledged_at=now()
+    )
+    return RedirectResponse(f"/clients/{attention.client_id}/attentions", status_code=303)
+
+
+@signed_in
+async def resolve(request: Request) -> Response:
+    """Resolve an attention (the raiser or any member); the team is alerted."""
+    found = await team_or_refusal(request)
+    if isinstance(found, Response):
+        return found
+    client, _team = found
+    attention = await members_attention(request)
+    async with in_transaction():
+        done = await Attention.filter(id=attention.id, resolved_at__isnull=True).update(
+            resolved_at=now(), resolved_by_id=me(request).id
+        )
+        if done:
+            await audit.record(
+                request,
+                "attention.resolved",
+                client_id=client.id,
+                area_id=client.area_id,
+                attention_id=attention.id,
+            )
+            await tell_team(
+                request.app.state.settings,
+                client.id,
+                me(request),
+                "attention_resolved",
+                f"/clients/{client.id}/attentions",
+                named=False,
+            )
+    return RedirectResponse(f"/clients/{client.id}/attentions", status_code=303)
+
+
+routes = [
+    Route("/clients/{client_id:int}/attentions", show, methods=["GET"]),
+    Route("/clients/{client_id:int}/attentions", raise_attention, methods=["POST"]),
+    Route(
+        "/clients/{client_id:int}/attentions/{attention_id:int}/acknowledge",
+        acknowledge,
+        methods=["POST"],
+    ),
+    Route(
+        "/clients/{client_id:int}/attentions/{attention_id:int}/resolve", resolve, methods=["POST"]
+    ),
+]

@@ -1,0 +1,272 @@
+"""The Circle tab: the client's personal network, as links between two clients.
+
+A member of a client's team may link another client whose team they are also on, with a
+relationship. Everyone on either team then sees the linked client's visible team, with
+"View team" where they are on it and "Join team" where they are not. Adding or removing a
+link alerts both teams.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from models.circles import INVERSE, RELATIONSHIPS, CircleLink, ordered_pair
+from models.clients import Client
+from models.practitioners import Practitioner
+from models.teams import Membership
+from web.core import access, audit
+from web.core.access import load_vouchers
+from web.core.alerts import tell_team_once
+from web.core.auth import me, signed_in
+from web.core.forms import MAX_ID, form_int
+from web.core.render import page_or_block
+from web.teams.team import mine, team_or_refusal
+
+RELATIONSHIP_LABELS = {
+    "parent": "Parent",
+    "child": "Child",
+    "sibling": "Sibling",
+    "household": "Household member",
+    "carer": "Carer",
+    "partner": "Partner",
+    "other": "Other significant person",
+}
+assert set(RELATIONSHIP_LABELS) == set(RELATIONSHIPS)
+
+
+@dataclass(frozen=True)
+class CircleMember:
+    link: CircleLink
+    client: Client
+    relationship: str  # what `client` is to the client whose circle this is
+    team: list[Membership]
+    mine: bool  # the viewer is on `client`'s team
+
+
+def links_of(client_id: int) -> Q:
+    return Q(client_a_id=client_id) | Q(client_b_id=client_id)
+
+
+def seen_from(link: CircleLink, client_id: int) -> tuple[Client, str]:
+    """The other client of a link and what they are to `client_id`."""
+    if link.client_a_id == client_id:  # type: ignore[attr-defined]
+        return link.client_b, link.relationship
+    return link.client_a, INVERSE.get(link.relationship, link.relationship)
+
+
+async def circle_of(viewer: Practitioner, client_id: int) -> list[CircleMember]:
+    """The linked clients and their teams as `viewer` sees them: two queries in all."""
+    links = (
+        await CircleLink.filter(links_of(client_id))
+        .select_related("client_a__area", "client_b__area")
+        .order_by("id")
+    )
+    others = [(link, *seen_from(link, client_id)) for link in links]
+    teams: dict[int, list[Membership]] = {other.id: [] for _, other, _ in others}
+    if teams:
+        for membership in (
+            await Membership.filter(access.visible_to(viewer), client_id__in=list(teams))
+            .select_related("practitioner__organisation")
+            .order_by("started_at", "id")
+        ):
+            teams[membership.client_id].append(membership)  # type: ignore[attr-defined]
+        await load_vouchers(m.practitioner for team in teams.values() for m in team)
+    return [
+        CircleMember(
+            link=link,
+            client=other,
+            relationship=relationship,
+            team=teams[other.id],
+            mine=any(m.practitioner_id == viewer.id for m in teams[other.id]),
+        )
+        for link, other, relationship in others
+    ]
+
+
+@dataclass(frozen=True)
+class Node:
+    x: float
+    y: float
+    label: str
+    initials: str
+    practitioners: list[tuple[float, float]]  # satellite dots, one per visible practitioner
+
+
+def picture(client: Client, team_size: int, circle: list[CircleMember]) -> list[Node]:
+    """Where to draw the client (first, in the middle) and their circle around them, each
+    with a dot per practitioner, in a 320 × 320 box."""
+
+    def node(x: float, y: float, person: Client, label: str, practitioners: int) -> Node:
+        shown = min(practitioners, 8)
+        dots = [
+            (x + 34 * math.cos(2 * math.pi * k / 8), y + 34 * math.sin(2 * math.pi * k / 8))
+            for k in range(shown)
+        ]
+        initials = (person.given_name[:1] + person.family_name[:1]).upper()
+        return Node(round(x, 1), round(y, 1), label, initials, dots)
+
+    nodes = [node(160, 160, client, client.given_name, team_size)]
+    for k, member in enumerate(circle):
+        angle = 2 * math.pi * k / len(circle) - math.pi / 2
+        label = f"{member.client.given_name} · {RELATIONSHIP_LABELS[member.relationship]}"
+        nodes.append(
+            node(
+                160 + 105 * math.cos(angle),
+                160 + 105 * math.sin(angle),
+                member.client,
+                label,
+                len(member.team),
+            )
+        )
+    return nodes
+
+
+async def linkable(
+    viewer: Practitioner, client_id: int, circle: list[CircleMember]
+) -> list[Client]:
+    """The viewer's own clients that could join this circle: not this one, not linked yet."""
+    taken = {client_id, *(member.client.id for member in circle)}
+    return [
+        m.client
+        for m in await Membership.filter(access.current(), practitioner_id=viewer.id)
+        .select_related("client")
+        .order_by("client__family_name", "client__given_name", "client_id")
+        if m.client.id not in taken
+    ]
+
+
+async def circle_page(
+    request: Request,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    found = await team_or_refusal(request)
+    if isinstance(found, Response):
+        return found
+    client, team = found
+    viewer = me(request)
+    circle = await circle_of(viewer, client.id)
+    return page_or_block(
+        request,
+        "teams/circle.html",
+        {
+            "client": client,
+            "tab": "circle",
+            "circle": circle,
+            "team_size": len(team),
+            "picture": picture(client, len(team), circle),
+            "candidates": await linkable(viewer, client.id, circle),
+            "relationships": RELATIONSHIP_LABELS,
+            "form": form or {"other": "", "relationship": ""},
+            "errors": errors or {},
+            "notice": request.query_params.get("done", ""),
+            "discreet": mine(request, team).discreet,
+        },
+        status_code=status_code,
+    )
+
+
+@signed_in
+async def show(request: Request) -> Response:
+    return await circle_page(request)
+
+
+@signed_in
+async def add_link(request: Request) -> Response:
+    """Link one of my own clients into this client's circle; both teams are alerted."""
+    found = await team_or_refusal(request)
+    if isinstance(found, Response):
+        return found
+    client, _team = found
+    viewer = me(request)
+    raw = await request.form()
+    form = {
+        "other": str(raw.get("other", "")),
+        "relationship": str(raw.get("relationship", "")),
+    }
+    errors = {}
+    other_id = form_int(form["other"], low=1, high=MAX_ID) or 0
+    if not other_id or other_id == client.id or not await access.is_member(viewer, other_id):
+        errors["other"] = (
+            "Choose one of your own clients: you can only link clients whose team you are on"
+        )
+    if form["relationship"] not in RELATIONSHIPS:
+        errors["relationship"] = "Choose how they are related"
+    if errors:
+        return await circle_page(request, form, errors, status_code=422)
+    a, b, relationship = ordered_pair(client.id, other_id, form["relationship"])
+    try:
+        async with in_transaction():
+            link = await CircleLink.create(
+                client_a_id=a, client_b_id=b, relationship=relationship, created_by=viewer
+            )
+            await audit.record(
+                request,
+                "circle.linked",
+                client_id=client.id,
+                area_id=client.area_id,
+                other_client_id=other_id,
+                link_id=link.id,
+            )
+            await tell_both_teams(request, link, viewer, "circle_linked")
+    except IntegrityError:
+        errors["other"] = "That client is already in this circle"
+        return await circle_page(request, form, errors, status_code=422)
+    return RedirectResponse(f"/clients/{client.id}/circle?done=linked", status_code=303)
+
+
+@signed_in
+async def remove_link(request: Request) -> Response:
+    """Undo a link made in error. Any member of either team may; both teams are told."""
+    found = await team_or_refusal(request)
+    if isinstance(found, Response):
+        return found
+    client, _team = found
+    link = await CircleLink.get_or_none(links_of(client.id), id=request.path_params["link_id"])
+    if link is None:
+        return RedirectResponse(f"/clients/{client.id}/circle", status_code=303)
+    async with in_transaction():
+        await audit.record(
+            request,
+            "circle.unlinked",
+            client_id=client.id,
+            area_id=client.area_id,
+            link_id=link.id,
+        )
+        await tell_both_teams(request, link, me(request), "circle_unlinked")
+        await link.delete()
+    return RedirectResponse(f"/clients/{client.id}/circle?done=unlinked", status_code=303)
+
+
+async def tell_both_teams(
+    request: Request, link: CircleLink, actor: Practitioner, kind: str
+) -> None:
+    """Each person on either team but the actor, once, pointing at their own client."""
+    told: set[int] = set()
+    for client_id in (link.client_a_id, link.client_b_id):  # type: ignore[attr-defined]
+        told |= await tell_team_once(
+            request.app.state.settings,
+            client_id,
+            actor,
+            kind,
+            f"/clients/{client_id}/circle",
+            topic="circle",
+            named=False,
+            already_told=told,
+        )
+
+
+routes = [
+    Route("/clients/{client_id:int}/circle", show, methods=["GET"]),
+    Route("/clients/{client_id:int}/circle", add_link, methods=["POST"]),
+    Route("/clients/{client_id:int}/circle/{link_id:int}/remove", remove_link, methods=["POST"]),
+]

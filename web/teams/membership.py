@@ -1,0 +1,157 @@
+"""Joining and leaving a team: the pages and forms (the rules are web/core/membership.py)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from models.clients import Client
+from web.core import access, audit, ratelimit, references
+from web.core.auth import me, signed_in
+from web.core.errors import error_page, too_many_requests, too_many_searches
+from web.core.membership import join, leave
+from web.core.render import page_or_block
+from web.teams.team import client_or_404, join_this_team
+
+#: Joins of one client's team a practitioner may make in an hour (each one tells the team).
+JOINS_PER_HOUR = 3
+
+
+async def _member_client(request: Request) -> Client | None:
+    """The client for a current member; None (audited) for anyone else, whether or not the
+    id exists, so a non-member learns nothing."""
+    client_id = request.path_params["client_id"]
+    if not await access.is_member(me(request), client_id):
+        await audit.record(request, "team.refused", client_id=client_id)
+        return None
+    return await client_or_404(client_id)
+
+
+async def _shown_client(request: Request, ref: str) -> Client | None:
+    """The client of this join page, if `ref` proves it was just shown to this practitioner."""
+    client_id = request.path_params["client_id"]
+    secret = request.app.state.settings.secret_key
+    if not references.reference_is_valid(secret, ref, me(request).id, client_id):
+        return None
+    return await Client.get_or_none(id=client_id).select_related("area")
+
+
+async def _find_first(request: Request) -> Response:
+    """A join page reached without a reference: nothing about any client, the same page for
+    every id (existing or not), and audited."""
+    await audit.record(request, "team.join_refused", client_id=request.path_params["client_id"])
+    return error_page(
+        request,
+        404,
+        "To join a client's team, find them with client search first, then choose "
+        "Join team on their card.",
+        title="Find the client first",
+        action_url="/clients/search",
+        action_label="Find a client",
+    )
+
+
+async def _join_page(
+    request: Request, client: Client, role: str, errors: dict[str, str], ref: str, status: int
+) -> Response:
+    """The join confirmation. Seeing a client counts against the search limit (once an hour
+    per client) and is audited, like the search that led here."""
+    limit = request.app.state.settings.search_rate_per_hour
+    area_id = client.area_id  # type: ignore[attr-defined]
+    if not await ratelimit.search(me(request).id, f"join:{client.id}", limit):
+        await audit.record(
+            request, "client.search_refused", client_id=client.id, area_id=area_id, scope="join"
+        )
+        return too_many_searches(request, limit)
+    await audit.record(request, "team.join_opened", client_id=client.id, area_id=area_id)
+    return page_or_block(
+        request,
+        "teams/join.html",
+        {"client": client, "role": role, "errors": errors, "ref": ref},
+        status_code=status,
+    )
+
+
+@signed_in
+async def join_form(request: Request) -> Response:
+    """Confirm joining a client's team: the role (from your job title) and a tick. Reached
+    only from a client you were shown: a search result, circle card, join code or invitation."""
+    client_id = request.path_params["client_id"]
+    if await access.is_member(me(request), client_id):
+        return RedirectResponse(f"/clients/{client_id}", status_code=303)
+    ref = request.query_params.get("ref", "")
+    client = await _shown_client(request, ref)
+    if client is None:
+        return await _find_first(request)
+    return await _join_page(request, client, me(request).job_title, {}, ref, 200)
+
+
+@signed_in
+async def join_team(request: Request) -> Response:
+    """Join the team; every visible member is alerted. Refused without a reference."""
+    client_id = request.path_params["client_id"]
+    if await access.is_member(me(request), client_id):
+        return RedirectResponse(f"/clients/{client_id}", status_code=303)
+    form = await request.form()
+    ref = str(form.get("ref", ""))
+    client = await _shown_client(request, ref)
+    if client is None:
+        return await _find_first(request)
+    role = str(form.get("role", "")).strip()
+    errors = {}
+    if not role:
+        errors["role"] = "Enter your role with this client"
+    elif len(role) > 120:
+        errors["role"] = "The role must be 120 characters or fewer"
+    if form.get("working_with") != "yes":
+        errors["working_with"] = "Tick the box to confirm you are working with this client"
+    if errors:
+        return await _join_page(request, client, role, errors, ref, 422)
+    if not await ratelimit.hit(f"join:{me(request).id}:{client.id}", JOINS_PER_HOUR):
+        area_id = client.area_id  # type: ignore[attr-defined]
+        await audit.record(request, "team.join_limited", client_id=client.id, area_id=area_id)
+        return too_many_requests(
+            request,
+            f"You have joined this client's team {JOINS_PER_HOUR} times in the last hour, the "
+            "most Patchwork allows, because every join alerts the team. Try again later, or "
+            "call someone on the team.",
+        )
+    await join(request, me(request), client, role)
+    return RedirectResponse(f"/clients/{client.id}", status_code=303)
+
+
+@signed_in
+async def leave_form(request: Request) -> Response:
+    """Ask why you are leaving the team."""
+    client = await _member_client(request)
+    if client is None:
+        return join_this_team(request)
+    return page_or_block(request, "teams/leave.html", {"client": client, "errors": {}})
+
+
+@signed_in
+async def leave_team(request: Request) -> Response:
+    """Leave the team; the membership stays in the team's history."""
+    client = await _member_client(request)
+    if client is None:  # before the form is read: a non-member's mistake shows no name
+        return join_this_team(request)
+    reason = str((await request.form()).get("reason", ""))
+    if reason not in ("case_closed", "transferred", "other"):
+        return page_or_block(
+            request,
+            "teams/leave.html",
+            {"client": client, "errors": {"reason": "Choose why you are leaving the team"}},
+            status_code=422,
+        )
+    if await leave(request, me(request), client, reason) is None:
+        return join_this_team(request)
+    return RedirectResponse("/?left=1", status_code=303)
+
+
+routes = [
+    Route("/clients/{client_id:int}/join", join_form, methods=["GET"]),
+    Route("/clients/{client_id:int}/join", join_team, methods=["POST"]),
+    Route("/clients/{client_id:int}/leave", leave_form, methods=["GET"]),
+    Route("/clients/{client_id:int}/leave", leave_team, methods=["POST"]),
+]

@@ -1,0 +1,223 @@
+"""The team page: who is involved and how to reach them, history, meetings, contact and
+inviting a colleague. Members only, discreet members unseen (joining face to face is in
+web/teams/join_codes.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import quote
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from tortoise.transactions import in_transaction
+
+from models.attentions import Attention
+from models.clients import Client
+from models.teams import Membership
+from web.core import access, audit, clock
+from web.core.access import lapsed_before
+from web.core.alerts import tell_team_once
+from web.core.auth import me, now, signed_in
+from web.core.errors import error_page
+from web.core.render import page_or_block
+from web.core.settings import Settings
+
+
+async def client_or_404(client_id: int) -> Client:
+    client = await Client.get_or_none(id=client_id).select_related("area")
+    if client is None:
+        raise HTTPException(404)
+    return client
+
+
+def join_this_team(request: Request) -> Response:
+    """The members-only refusal: no member's name, no count, no attention, no circle, and
+    nothing from the client either, so it reads the same whether or not the id exists."""
+    return error_page(
+        request,
+        403,
+        "Only the practitioners on this client's team can see who is involved. If you work "
+        "with this client, find them with client search and join the team.",
+        title="Join this team to see who is involved",
+        action_url="/clients/search",
+        action_label="Find a client",
+    )
+
+
+async def team_or_refusal(request: Request) -> tuple[Client, list[Membership]] | Response:
+    """The client and the team as this member sees it (two queries), or the refusal. Both
+    the view and the refusal are audited."""
+    client_id = request.path_params["client_id"]
+    client = await Client.get_or_none(id=client_id).select_related("area")
+    practitioner = me(request)
+    team = await access.visible_team(practitioner, client_id) if client else []
+    if client is None or not any(m.practitioner_id == practitioner.id for m in team):
+        # The same refusal for a client that does not exist: ids cannot be probed.
+        area_id = client.area_id if client else None  # type: ignore[attr-defined]
+        await audit.record(request, "team.refused", client_id=client_id, area_id=area_id)
+        return join_this_team(request)
+    await audit.record(
+        request,
+        "team.viewed",
+        client_id=client.id,
+        area_id=client.area_id,
+        tab=request.url.path.rsplit("/", 1)[-1],
+    )
+    return client, team
+
+
+def mine(request: Request, team: list[Membership]) -> Membership:
+    return next(m for m in team if m.practitioner_id == me(request).id)
+
+
+def local_today(settings: Settings) -> date:
+    return clock.today()
+
+
+@signed_in
+async def show(request: Request) -> Response:
+    """The Team tab: a card per visible member, and one-tap actions. Four queries at most."""
+    found = await team_or_refusal(request)
+    if isinstance(found, Response):
+        return found
+    client, team = found
+    others = [m for m in team if m.practitioner_id != me(request).id]
+    mailto = "mailto:" + ",".join(quote(m.practitioner.email, safe="@") for m in others)
+    return page_or_block(
+        request,
+        "teams/show.html",
+        {
+            "client": client,
+            "team": team,
+            "mine": mine(request, team),
+            "mailto": mailto,
+            "others": others,
+            "since": {m.id: access.joined_at(me(request), m) for m in team},
+            "last_contact": {m.id: access.last_contact_seen(me(request), m) for m in team},
+            "tab": "team",
+            "notice": request.query_params.get("done", ""),
+            "lapsed_before": lapsed_before(request.app.state.settings),
+        },
+    )
+
+
+@signed_in
+async def history(request: Request) -> Response:
+    """The History tab: who was involved when, including those who left, and attentions."""
+    client_id = request.path_params["client_id"]
+    client = await Client.get_or_none(id=client_id).select_related("area")
+    practitioner = me(request)
+    if client is None or not await access.is_member(practitioner, client_id):
+        area_id = client.area_id if client else None  # type: ignore[attr-defined]
+        await audit.record(request, "team.refused", client_id=client_id, area_id=area_id)
+        return join_this_team(request)
+    await audit.record(
+        request, "team.viewed", client_id=client.id, area_id=client.area_id, tab="history"
+    )
+    memberships = await Membership.filter(
+        access.ever_visible_to(practitioner), client_id=client.id
+    ).select_related("practitioner__organisation")
+    attentions = await Attention.filter(client_id=client.id).select_related(
+        "raised_by", "resolved_by"
+    )
+    events = access.history_events(practitioner, memberships, attentions)
+    return page_or_block(
+        request,
+        "teams/history.html",
+        {
+            "client": client,
+            "events": events,
+            "tab": "history",
+        },
+    )
+
+
+@signed_in
+async def contact_today(request: Request) -> Response:
+    """ "I had contact today": the team sees how recent your contact is."""
+    found = await team_or_refusal(request)
+    if isinstance(found, Response):
+        return found
+    client, team = found
+    own = mine(request, team)
+    await Membership.filter(id=own.id).update(
+        last_contact_on=local_today(request.app.state.settings)
+    )
+    await audit.record(request, "team.contact", client_id=client.id, area_id=client.area_id)
+    return RedirectResponse(f"/clients/{client.id}?done=contact", status_code=303)
+
+
+async def own_visibility(request: Request) -> tuple[Client, Membership] | Response:
+    """The client and this member's own membership, for a member who may be discreet."""
+    found = await team_or_refusal(request)
+    if isinstance(found, Response):
+        return found
+    client, team = found
+    own = mine(request, team)
+    if not (me(request).organisation.sensitive or own.discreet):
+        raise HTTPException(403, "Only members from a sensitive service can be discreet.")
+    return client, own
+
+
+@signed_in
+async def visibility_form(request: Request) -> Response:
+    """Before changing: exactly what the team will and will not see."""
+    found = await own_visibility(request)
+    if isinstance(found, Response):
+        return found
+    client, own = found
+    return page_or_block(
+        request, "teams/visibility.html", {"client": client, "mine": own, "tab": "team"}
+    )
+
+
+@signed_in
+async def visibility(request: Request) -> Response:
+    """A member from a sensitive service chooses to be visible to the team, or discreet.
+
+    Becoming visible starts the team's view of you now: your card, "joined" in History
+    today, and an alert, as for anyone who joins. Nothing you did while discreet is
+    attributed to you. Becoming discreet again hides you from then on."""
+    found = await own_visibility(request)
+    if isinstance(found, Response):
+        return found
+    client, own = found
+    form = await request.form()
+    wanted = str(form.get("discreet", "")) == "yes"
+    if form.get("confirmed") != "yes":
+        return RedirectResponse(f"/clients/{client.id}/visibility", status_code=303)
+    if wanted == own.discreet:
+        return RedirectResponse(f"/clients/{client.id}", status_code=303)
+    moment = now()
+    async with in_transaction():
+        # Choosing to be seen confirms the involvement too: an old check-in date would
+        # show "not confirmed since" a day from before the team could see them.
+        await Membership.filter(id=own.id).update(
+            discreet=wanted,
+            visible_since=None if wanted else moment,
+            last_confirmed_at=moment,
+        )
+        await audit.record(
+            request, "team.visibility", client_id=client.id, area_id=client.area_id, discreet=wanted
+        )
+        if not wanted:  # to the team, this is someone joining
+            await tell_team_once(
+                request.app.state.settings,
+                client.id,
+                me(request),
+                "joined",
+                f"/clients/{client.id}",
+                topic="membership",
+            )
+    return RedirectResponse(f"/clients/{client.id}?done=visibility", status_code=303)
+
+
+routes = [
+    Route("/clients/{client_id:int}", show, methods=["GET"]),
+    Route("/clients/{client_id:int}/history", history, methods=["GET"]),
+    Route("/clients/{client_id:int}/contact", contact_today, methods=["POST"]),
+    Route("/clients/{client_id:int}/visibility", visibility_form, methods=["GET"]),
+    Route("/clients/{client_id:int}/visibility", visibility, methods=["POST"]),
+]
