@@ -149,7 +149,9 @@ POSTGRES = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:54
 
 
 def scratch_for(module: str, postgres: bool = False) -> Path:
-    return SCRATCH / (Path(module).stem + ("-postgres" if postgres else ""))
+    """`.mutation/core-checkins/` for web/core/checkins.py (`-postgres` after it for those runs)."""
+    name = "-".join(Path(module).with_suffix("").parts[1:])
+    return SCRATCH / (name + ("-postgres" if postgres else ""))
 
 
 # -- the scratch copy -------------------------------------------------------------------------
