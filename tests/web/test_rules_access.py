@@ -391,6 +391,20 @@ async def test_a_statewide_organisations_search_has_no_district(db):
     assert scopes.state_label == "Victoria"
 
 
+async def test_a_deployment_without_a_state_area_still_names_the_widest_search(db):
+    from models.areas import Area
+
+    nora = await support.practitioner("Nora Quinn", "nora.quinn@brimbank.example")
+    state = await Area.get(kind="state")
+    await Area.filter(id=state.id).update(kind="region")  # a tree whose top is not a state
+    try:
+        scopes = await search_scopes(nora)
+    finally:
+        await Area.filter(id=state.id).update(kind="state")
+    assert scopes.state_label == "the state"
+    assert scopes.district_label == "Brimbank Melton"
+
+
 async def test_with_no_areas_the_search_starts_at_the_organisations_council(db):
     from models.areas import Area
 

@@ -313,3 +313,80 @@ async def test_the_middleware_finds_nobody_on_a_bare_request(settings):
     lifespan = {"type": "lifespan"}
     await auth.AuthMiddleware(app, settings)(lifespan, None, None)  # type: ignore[arg-type]
     assert seen[1:] == [{}]  # no session is looked up outside HTTP
+
+
+async def through_the_middleware(settings, token: str) -> tuple[Any, Any]:
+    """(practitioner, session) the middleware loads for a request sending this session token."""
+    seen: list[dict[str, Any]] = []
+
+    async def app(scope, receive, send):
+        seen.append(scope["state"])
+
+    cookie = f"{settings.session_cookie}={token}".encode()
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": [(b"cookie", cookie)]}
+    await auth.AuthMiddleware(app, settings)(scope, None, None)  # type: ignore[arg-type]
+    [state] = seen
+    return state["practitioner"], state["session"]
+
+
+async def a_session(ago_created: timedelta, ago_seen: timedelta, moment) -> Session:
+    priya = await support.practitioner()
+    return await Session.create(
+        token_hash=auth.token_hash("the-token"),
+        practitioner=priya,
+        created_at=moment - ago_created,
+        last_seen_at=moment - ago_seen,
+        authenticated_at=moment - ago_created,
+        method="email",
+    )
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    """The sessions' clock stopped at one moment (whole seconds: no database rounds it)."""
+    moment = clock.now().replace(microsecond=0)
+    monkeypatch.setattr(auth, "now", lambda: moment)
+    return moment
+
+
+async def test_a_session_idle_for_exactly_the_limit_is_still_good(settings, frozen):
+    idle = timedelta(hours=settings.session_idle_hours)
+    session = await a_session(idle, idle, frozen)
+    practitioner, loaded = await through_the_middleware(settings, "the-token")
+    assert practitioner.id == session.practitioner_id  # type: ignore[attr-defined]
+    # Idle longer than five minutes: touched, in the database and on the loaded session.
+    assert loaded.last_seen_at == frozen
+    assert (await Session.get(id=session.id)).last_seen_at == frozen
+    # One second more idle, and it has ended.
+    await Session.filter(id=session.id).update(last_seen_at=frozen - idle - timedelta(seconds=1))
+    assert await through_the_middleware(settings, "the-token") == (None, None)
+    assert not await Session.exists(id=session.id)
+
+
+async def test_a_session_exactly_the_absolute_limit_old_is_still_good(settings, frozen):
+    absolute = timedelta(days=settings.session_absolute_days)
+    session = await a_session(absolute, timedelta(minutes=1), frozen)
+    practitioner, loaded = await through_the_middleware(settings, "the-token")
+    assert practitioner.id == session.practitioner_id  # type: ignore[attr-defined]
+    assert loaded.id == session.id
+    await Session.filter(id=session.id).update(created_at=frozen - absolute - timedelta(seconds=1))
+    assert await through_the_middleware(settings, "the-token") == (None, None)
+    assert not await Session.exists(id=session.id)
+
+
+async def test_a_session_used_exactly_five_minutes_ago_is_not_touched_yet(settings, frozen):
+    five = timedelta(minutes=5)
+    session = await a_session(timedelta(hours=1), five, frozen)
+    _, loaded = await through_the_middleware(settings, "the-token")
+    assert loaded.last_seen_at == frozen - five
+    assert (await Session.get(id=session.id)).last_seen_at == frozen - five
+    await Session.filter(id=session.id).update(last_seen_at=frozen - five - timedelta(seconds=1))
+    _, loaded = await through_the_middleware(settings, "the-token")
+    assert loaded.last_seen_at == frozen
+    assert (await Session.get(id=session.id)).last_seen_at == frozen
+
+
+def test_refusing_a_finished_signup_as_unfinished_sends_them_home():
+    finished = person(step=6)
+    response = auth.refuse_unfinished(request(practitioner=finished), finished)  # type: ignore[arg-type]
+    assert (response.status_code, response.headers["location"]) == (303, "/")

@@ -89,7 +89,8 @@ async def my_clients(practitioner: Practitioner) -> list[ClientCard]:
         ClientCard(
             client=m.client,
             membership=m,
-            visible_members=members.get(m.client_id, 0),  # type: ignore[attr-defined]
+            # Never missing: the practitioner is a visible member of each of their teams.
+            visible_members=members[m.client_id],  # type: ignore[attr-defined]
             open_attentions=attentions.get(m.client_id, 0),  # type: ignore[attr-defined]
         )
         for m in mine

@@ -54,7 +54,7 @@ class AuthMiddleware:
         await self.app(scope, receive, send)
 
     async def _load(self, headers: Headers) -> tuple[Practitioner | None, Session | None]:
-        morsel = SimpleCookie(headers.get("cookie", "")).get(self.settings.session_cookie)
+        morsel = SimpleCookie(headers.get("cookie")).get(self.settings.session_cookie)
         if morsel is None or not morsel.value:
             return None, None
         session = (
@@ -227,7 +227,7 @@ def safe_next(target: Any) -> str:
     # or "/\\evil.example" would reach another site.
     # So the target is judged fully decoded: no control, whitespace or backslash anywhere,
     # no scheme or host, and exactly one "/" first.
-    if not isinstance(target, str) or not 0 < len(target) <= MAX_NEXT:
+    if not isinstance(target, str) or len(target) > MAX_NEXT:
         return "/"
     decoded = target
     for _ in range(MAX_DECODINGS):

@@ -67,7 +67,7 @@ def address_key(email: str) -> str:
 
 
 async def may_email_link(
-    request: Request, practitioner: Practitioner, ip_within_limit: bool = True
+    request: Request, practitioner: Practitioner, ip_within_limit: bool
 ) -> bool:
     """Within SIGNIN_RATE_PER_HOUR emails an hour to one address (and SIGNIN_PER_IP_PER_HOUR
     requests an hour from the requester's IP); beyond either, only when the address has no
@@ -96,10 +96,10 @@ async def may_email_link(
 
 async def send_signin_link(
     request: Request, practitioner: Practitioner, next_path: str, ip_within_limit: bool = True
-) -> bool:
-    """Email a sign-in link unless it is capped (see may_email_link); True if sent."""
+) -> None:
+    """Email a sign-in link unless it is capped (see may_email_link)."""
     if not await may_email_link(request, practitioner, ip_within_limit):
-        return False
+        return
     settings = request.app.state.settings
     async with in_transaction():
         token = await create_signin_token(practitioner, next_path)
@@ -113,7 +113,6 @@ async def send_signin_link(
             "Patchwork shows you which other professionals are working with your client.\n",
             urgent=True,
         )
-    return True
 
 
 async def refuse_signin(
