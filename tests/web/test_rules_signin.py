@@ -228,7 +228,7 @@ async def test_signing_out_ends_only_this_browsers_session(client, settings):
     assert event.actor_id == priya.id  # type: ignore[attr-defined]
 
 
-# -- the exact words, rows and headers (kills the survivors of web/signin.py) ---------------
+# -- the exact words, rows and headers ----------------------------------------------------
 
 NO_LINK = (
     '<li><a href="#email">That sign-in link has expired or was already used. '

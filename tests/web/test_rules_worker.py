@@ -7,14 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
+from tortoise.transactions import in_transaction
+
+from models.audit import AuditEvent
 from models.auth import RateLimitHit, Session, SignInToken, WebAuthnChallenge
 from models.notifications import Outbox, PushSubscription
 from models.teams import JoinCode
 from tests import support
 from web.alerts import worker
-from web.core import clock
+from web.core import alerts, clock
+from web.core import db as database
 from web.core.notify import enqueue_email
 
 
@@ -139,6 +147,30 @@ async def test_only_due_unclaimed_unsent_messages_are_claimed_for_a_lease(settin
     lease = stored.locked_until - clock.now()
     assert timedelta(minutes=4) < lease <= timedelta(minutes=5)
     assert len(await worker.claim_due(limit=1)) == 0
+
+
+async def test_on_postgres_a_claim_skips_what_another_worker_has_locked(settings):
+    """Workers do not queue behind each other: rows another worker is claiming are skipped."""
+    if database.dialect() != "postgres":
+        pytest.skip("SQLite has one writer: a claim never meets another worker's lock")
+    locked = await enqueue_email("locked@b.example", "s", "b")
+    free = await enqueue_email("free@b.example", "s", "b")
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def another_worker_mid_claim() -> None:
+        async with in_transaction():
+            await Outbox.filter(id=locked.id).select_for_update()
+            holding.set()
+            with suppress(TimeoutError):  # bounded, should the claim below wait for it
+                await asyncio.wait_for(release.wait(), timeout=30)
+
+    holder = asyncio.create_task(another_worker_mid_claim())
+    await holding.wait()
+    claimed = await worker.claim_due()
+    held_meanwhile = not holder.done()
+    release.set()
+    await holder
+    assert [c.id for c in claimed] == [free.id] and held_meanwhile
 
 
 async def test_a_claim_takes_at_most_its_limit(settings):
@@ -269,3 +301,158 @@ async def test_a_full_batch_is_followed_at_once_by_the_next(settings, monkeypatc
     assert len(rounds) == 3  # no 30-second wait after a full batch
     stop.set()
     await asyncio.wait_for(running, timeout=5)  # a stop ends the wait at once
+
+
+async def test_a_message_sent_at_last_is_released_and_its_old_error_cleared(settings, smtp):
+    item = await enqueue_email("a@b.example", "At last", "Body")
+    await Outbox.filter(id=item.id).update(attempts=1, last_error="SMTPServerDisconnected: gone")
+    assert await worker.deliver_due(settings) == 1
+    await smtp.mailbox.wait_for("a@b.example")
+    item = await Outbox.get(id=item.id)
+    assert item.sent_at is not None and item.failed_at is None and item.attempts == 2
+    assert item.locked_until is None and item.last_error == ""
+
+
+def seven_tomorrow(settings) -> timedelta:
+    """How far to move the clock to reach 07:00 tomorrow in TIME_ZONE."""
+    zone = ZoneInfo(settings.time_zone)
+    day = clock.now().astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(day, time(7), zone).astimezone(UTC) - clock.now()
+
+
+async def test_the_digest_job_records_when_it_ran_and_how_many_it_told(settings):
+    priya, aroha, _sam, _tom, mia, _leo = await support.thompson_siblings()
+    for who in (priya, aroha):
+        who.notify_email = "digest"
+        await who.save()
+    await alerts.alert(settings, [priya, aroha], "joined", client_id=mia.id, actor_id=None, url="/")
+    with clock.shifted(seven_tomorrow(settings)):
+        started = clock.now()
+        await worker.send_digests_once(settings)
+        [event] = await AuditEvent.filter(action="job.digest")
+        assert event.detail == {"practitioners": 2}
+        assert started <= event.at <= clock.now()  # the app's clock, not the machine's
+        await worker.send_digests_once(settings)  # the guard is that row: not again today
+    assert await AuditEvent.filter(action="job.digest").count() == 1
+    assert await Outbox.all().count() == 2
+
+
+class Scripted:
+    """Stands in for the loop's surroundings: `asyncio` (a clock the test moves, and waits
+    recorded instead of waited), the scheduled jobs and the delivery rounds, each round's
+    result (or error) and the clock for the next taken from `rounds`; the last stops the loop."""
+
+    def __init__(
+        self, stop: asyncio.Event, start: float, rounds: list, scheduled_error: Exception | None
+    ) -> None:
+        self.stop = stop
+        self.clock = start
+        self.rounds = rounds
+        self.events: list[str] = []
+        self.scheduled_error = scheduled_error
+
+    # -- as `asyncio`, inside the worker module
+    def get_running_loop(self) -> Scripted:
+        return self
+
+    def time(self) -> float:
+        return self.clock
+
+    async def wait_for(self, awaitable, timeout: float) -> None:
+        awaitable.close()
+        self.events.append(f"wait {timeout}")
+        raise TimeoutError
+
+    # -- as the worker's jobs
+    async def scheduled(self, settings) -> None:
+        self.events.append("scheduled")
+        if self.scheduled_error:
+            error, self.scheduled_error = self.scheduled_error, None
+            raise error
+
+    async def deliver_due(self, settings) -> int:
+        self.events.append("deliver")
+        result, self.clock = self.rounds.pop(0) if self.rounds else (0, self.clock)
+        if not self.rounds or len(self.events) > 100:
+            self.stop.set()
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+
+@contextmanager
+def worker_log(level: int = logging.INFO) -> Iterator[list[str]]:
+    """The messages the worker logs meanwhile, at `level` and above."""
+    recorded = Recorded()
+    logger = logging.getLogger("patchwork.worker")
+    previous = logger.level
+    logger.setLevel(level)
+    logger.addHandler(recorded)
+    try:
+        yield recorded.messages
+    finally:
+        logger.removeHandler(recorded)
+        logger.setLevel(previous)
+
+
+async def scripted_run(
+    settings, monkeypatch, start: float, rounds: list, scheduled_error: Exception | None = None
+) -> Scripted:
+    stop = asyncio.Event()
+    script = Scripted(stop, start, rounds, scheduled_error)
+    monkeypatch.setattr(worker, "asyncio", script)
+    monkeypatch.setattr(worker, "scheduled", script.scheduled)
+    monkeypatch.setattr(worker, "deliver_due", script.deliver_due)
+    await worker.run(settings, stop)  # poll_seconds left at its default
+    return script
+
+
+async def test_the_loop_runs_the_scheduled_jobs_once_more_than_five_minutes_have_passed(
+    settings, monkeypatch
+):
+    rounds = [
+        (0, 300.5),  # at 300.0 (the loop's clock): not yet five minutes past 0
+        (worker.BATCH, 600.5),  # at 300.5: due; a full batch, so no wait
+        (0, 600.6),  # at 600.5: exactly five minutes since, not more
+        (0, 600.6),  # at 600.6: due again; then stopped
+    ]
+    with worker_log() as messages:
+        script = await scripted_run(settings, monkeypatch, 300.0, rounds)
+    assert script.events == [
+        "deliver",
+        "wait 2.0",
+        "scheduled",
+        "deliver",
+        "deliver",
+        "wait 2.0",
+        "scheduled",
+        "deliver",
+        "wait 2.0",
+    ]
+    assert messages == ["INFO delivery worker started", "INFO delivery worker stopped"]
+
+
+async def test_a_failed_round_is_logged_and_followed_by_a_wait_however_small_the_batch(
+    settings, monkeypatch
+):
+    monkeypatch.setattr(worker, "BATCH", 1)
+    rounds = [
+        (RuntimeError("database went away"), 1000.0),
+        (worker.BATCH, 1000.0),  # a full batch (of one): no wait
+        (0, 1000.0),
+    ]
+    with worker_log(logging.ERROR) as messages:
+        script = await scripted_run(
+            settings, monkeypatch, 1000.0, rounds, RuntimeError("the digest failed")
+        )
+    # A failing scheduled job is not retried at every poll: it waits its five minutes.
+    assert script.events == [
+        "scheduled",
+        "wait 2.0",
+        "deliver",
+        "wait 2.0",
+        "deliver",
+        "deliver",
+        "wait 2.0",
+    ]
+    assert messages == ["ERROR delivery round failed", "ERROR delivery round failed"]
