@@ -75,6 +75,14 @@ async def test_a_lapse_is_told_to_the_team_once_a_cycle_and_never_for_a_discreet
     assert await checkins.tell_teams_about_lapses(settings) == 1
 
 
+async def test_an_involvement_lapses_only_once_the_grace_days_are_over(settings):
+    priya, aroha, sam, mia = await support.thompson_team()
+    await confirmed(priya, settings.checkin_days + GRACE_DAYS - 1)  # asked, still in grace
+    assert await checkins.tell_teams_about_lapses(settings) == 0
+    await confirmed(priya, settings.checkin_days + GRACE_DAYS + 1)
+    assert await checkins.tell_teams_about_lapses(settings) == 1
+
+
 async def test_a_former_members_lapse_is_never_told(settings):
     priya, aroha, sam, mia = await support.thompson_team()
     await confirmed(priya, settings.checkin_days + GRACE_DAYS + 1, ended_at=clock.now())
