@@ -126,6 +126,14 @@ MODULES: dict[str, list[str]] = {
         "tests/web/test_alerts.py",
         "tests/web/test_checkins.py",
     ],
+    "web/core/jobs.py": [
+        "tests/web/test_digests.py",
+        "tests/web/test_retention.py",
+        "tests/web/test_rules_worker.py",
+    ],
+    "web/core/retention.py": [
+        "tests/web/test_retention.py",
+    ],
     "web/core/checkins.py": [
         "tests/web/test_rules_checkins.py",
         "tests/web/test_checkins.py",
@@ -151,7 +159,8 @@ EQUIVALENT = re.compile(r"^- `(?P<name>[^`]+__mutmut_\d+)` — `(?P<line>[^`]*)`
 #: killed on PostgreSQL counts as killed.
 POSTGRES_BRANCHES: dict[str, list[str]] = {
     "web/core/ratelimit.py": ["count_attempt"],
-    "web/alerts/worker.py": ["send_digests_once", "claim_due"],
+    "web/alerts/worker.py": ["claim_due"],
+    "web/core/jobs.py": ["once"],
 }
 
 #: Where `--postgres` runs (the one database every mutant's tests share, so one at a time).

@@ -28,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     invite_admin = commands.add_parser("invite-admin", help="invite an administrator by email")
     invite_admin.add_argument("email")
+    retention = commands.add_parser(
+        "retention", help="remove clients whose team has been empty past RETENTION_MONTHS"
+    )
+    retention.add_argument("--dry-run", action="store_true", help="only count them")
     commands.add_parser("vapid-keys", help="print a new VAPID key pair for web push")
     args = parser.parse_args(argv)
 
@@ -53,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         run.serve(settings, args.host, args.port)
     elif args.command == "invite-admin":
         return asyncio.run(run.invite_admin(settings, args.email))
+    elif args.command == "retention":
+        asyncio.run(run.retention(settings, args.dry_run))
     elif args.command == "vapid-keys":
         run.vapid_keys()
     return 0

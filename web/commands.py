@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 
 import uvicorn
 from tortoise.transactions import in_transaction
@@ -15,6 +16,7 @@ from tortoise.transactions import in_transaction
 from models.practitioners import Practitioner
 from web.alerts import worker as delivery
 from web.core import db
+from web.core import retention as retention_rules
 from web.core.errors import loggable_path
 from web.core.settings import Settings
 from web.demo import fabricate as demo
@@ -117,6 +119,21 @@ async def invite_admin(settings: Settings, email: str) -> int:
             _invitation, link = await send_invitation(settings, email, None, role="state_admin")
     print(f"Invited {email} as an administrator. The link works for 14 days:\n  {link}")
     return 0
+
+
+async def retention(settings: Settings, dry_run: bool) -> None:
+    """Remove the clients past retention now (the worker does it daily), or only count them."""
+    async with db.database(settings.database_url):
+        await print_retention(settings, dry_run)
+
+
+async def print_retention(settings: Settings, dry_run: bool) -> None:
+    removed = await retention_rules.apply(settings, dry_run=dry_run)
+    cutoff = retention_rules.cutoff(settings).date().isoformat()
+    print(f"Clients whose team has been empty since before {cutoff}:")
+    for name, count in asdict(removed).items():
+        print(f"  {name.replace('_', ' ')}: {count}")
+    print("Dry run: nothing was deleted." if dry_run else "Removed.")
 
 
 def vapid_keys() -> None:

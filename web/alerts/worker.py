@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from models.audit import AuditEvent
 from models.auth import Session, SignInToken, WebAuthnChallenge
 from models.notifications import Outbox, PushSubscription
 from models.teams import JoinCode
 from web.alerts import mail, push
-from web.core import alerts, checkins, db, ratelimit
+from web.core import alerts, checkins, jobs, ratelimit, retention
 from web.core.clock import now
 from web.core.settings import Settings
 
@@ -119,10 +118,12 @@ async def tidy(settings: Settings) -> None:
 
 
 async def scheduled(settings: Settings) -> None:
-    """The slow jobs, a few times an hour: check-ins, lapses, the 07:00 digest, tidying."""
+    """The slow jobs, a few times an hour: check-ins, lapses, the 07:00 digest, retention
+    (daily), tidying."""
     await checkins.ask_for_checkins(settings)
     await checkins.tell_teams_about_lapses(settings)
     await send_digests_once(settings)
+    await retention.daily(settings)
     await tidy(settings)
 
 
@@ -131,16 +132,15 @@ DIGEST_LOCK = 0x70770DD1
 
 
 async def send_digests_once(settings: Settings) -> None:
-    """The 07:00 digest, once a day however many workers run: the guard (the last
-    `job.digest` audit row) is read and written in one transaction, which other workers
-    wait for (SQLite has one writer; PostgreSQL takes an advisory lock)."""
-    async with in_transaction() as connection:
-        if db.dialect() == "postgres":
-            await connection.execute_query("SELECT pg_advisory_xact_lock($1)", [DIGEST_LOCK])
-        last = await AuditEvent.filter(action="job.digest").order_by("-at").first()
-        if alerts.digest_due(settings, last.at if last else None, now()):
-            sent = await alerts.send_digests(settings)
-            await AuditEvent.create(at=now(), action="job.digest", detail={"practitioners": sent})
+    """The 07:00 digest, once a day however many workers run (web/core/jobs.py)."""
+
+    async def send() -> dict[str, int]:
+        return {"practitioners": await alerts.send_digests(settings)}
+
+    def due(last: datetime | None) -> bool:
+        return alerts.digest_due(settings, last, now())
+
+    await jobs.once("job.digest", DIGEST_LOCK, due, send)
 
 
 async def run(settings: Settings, stop: asyncio.Event, poll_seconds: float = 2.0) -> None:
