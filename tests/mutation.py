@@ -123,6 +123,8 @@ MODULES: dict[str, list[str]] = {
         "tests/web/test_rules_worker.py",
         "tests/web/test_worker.py",
         "tests/web/test_digests.py",
+        "tests/web/test_audit_chain.py",
+        "tests/web/test_retention.py",
         "tests/web/test_alerts.py",
         "tests/web/test_checkins.py",
     ],
@@ -133,6 +135,9 @@ MODULES: dict[str, list[str]] = {
     ],
     "web/core/retention.py": [
         "tests/web/test_retention.py",
+    ],
+    "web/core/audit_chain.py": [
+        "tests/web/test_audit_chain.py",
     ],
     "web/core/checkins.py": [
         "tests/web/test_rules_checkins.py",
@@ -161,6 +166,7 @@ POSTGRES_BRANCHES: dict[str, list[str]] = {
     "web/core/ratelimit.py": ["count_attempt"],
     "web/alerts/worker.py": ["claim_due"],
     "web/core/jobs.py": ["once"],
+    "web/core/audit_chain.py": ["seal"],
 }
 
 #: Where `--postgres` runs (the one database every mutant's tests share, so one at a time).

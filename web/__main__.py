@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
         "retention", help="remove clients whose team has been empty past RETENTION_MONTHS"
     )
     retention.add_argument("--dry-run", action="store_true", help="only count them")
+    commands.add_parser(
+        "audit-verify", help="check the audit trail's hash chain (exit 1 at the first damage)"
+    )
     commands.add_parser("vapid-keys", help="print a new VAPID key pair for web push")
     args = parser.parse_args(argv)
 
@@ -59,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run.invite_admin(settings, args.email))
     elif args.command == "retention":
         asyncio.run(run.retention(settings, args.dry_run))
+    elif args.command == "audit-verify":
+        return asyncio.run(run.audit_verify(settings))
     elif args.command == "vapid-keys":
         run.vapid_keys()
     return 0

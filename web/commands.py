@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from models.practitioners import Practitioner
 from web.alerts import worker as delivery
-from web.core import db
+from web.core import audit_chain, db
 from web.core import retention as retention_rules
 from web.core.errors import loggable_path
 from web.core.settings import Settings
@@ -134,6 +134,25 @@ async def print_retention(settings: Settings, dry_run: bool) -> None:
     for name, count in asdict(removed).items():
         print(f"  {name.replace('_', ' ')}: {count}")
     print("Dry run: nothing was deleted." if dry_run else "Removed.")
+
+
+async def audit_verify(settings: Settings) -> int:
+    """Check the audit trail's hash chain: 0 when intact, 1 at the first damage."""
+    async with db.database(settings.database_url):
+        return await print_verdict()
+
+
+async def print_verdict() -> int:
+    verdict = await audit_chain.verify()
+    if not verdict.intact:
+        print(f"Damaged: {verdict.problem} ({verdict.checked} events before it are intact).")
+        return 1
+    waiting = (
+        f"; {verdict.waiting} newer events are waiting to be sealed" if verdict.waiting else ""
+    )
+    print(f"intact: {verdict.checked} events{waiting}.")
+    print(f"The last is event {verdict.checked}, hash {verdict.head}: note it to check the end.")
+    return 0
 
 
 def vapid_keys() -> None:

@@ -19,7 +19,7 @@ from models.auth import Session, SignInToken, WebAuthnChallenge
 from models.notifications import Outbox, PushSubscription
 from models.teams import JoinCode
 from web.alerts import mail, push
-from web.core import alerts, checkins, jobs, ratelimit, retention
+from web.core import alerts, audit_chain, checkins, jobs, ratelimit, retention
 from web.core.clock import now
 from web.core.settings import Settings
 
@@ -119,12 +119,13 @@ async def tidy(settings: Settings) -> None:
 
 async def scheduled(settings: Settings) -> None:
     """The slow jobs, a few times an hour: check-ins, lapses, the 07:00 digest, retention
-    (daily), tidying."""
+    (daily), tidying, then sealing the audit trail."""
     await checkins.ask_for_checkins(settings)
     await checkins.tell_teams_about_lapses(settings)
     await send_digests_once(settings)
     await retention.daily(settings)
     await tidy(settings)
+    await audit_chain.seal_all()
 
 
 #: PostgreSQL advisory lock held while one worker decides whether to send the digest.
