@@ -164,7 +164,8 @@ EQUIVALENT = re.compile(r"^- `(?P<name>[^`]+__mutmut_\d+)` — `(?P<line>[^`]*)`
 #: killed on PostgreSQL counts as killed.
 POSTGRES_BRANCHES: dict[str, list[str]] = {
     "web/core/ratelimit.py": ["count_attempt"],
-    "web/alerts/worker.py": ["claim_due"],
+    "web/alerts/worker.py": ["claim_due", "send_digests_once"],
+    "web/core/retention.py": ["daily"],
     "web/core/jobs.py": ["once"],
     "web/core/audit_chain.py": ["seal"],
 }

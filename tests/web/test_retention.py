@@ -105,9 +105,11 @@ async def test_a_client_whose_team_is_empty_past_retention_is_removed_with_every
     # Mia and her team are untouched.
     assert await Membership.filter(client_id=mia.id, ended_at__isnull=True).count() == 3
     assert await ClientNameWord.filter(client_id=mia.id).count() == mia_postings
-    # The audit trail keeps the id, and nothing else about Leo.
+    # The audit trail keeps the id, and nothing else about Leo, at the time of removal.
     [event] = await AuditEvent.filter(action="client.removed")
     assert event.client_id == leo.id and event.detail in ({}, None)  # type: ignore[attr-defined]
+    with later(settings.retention_months, days=1):
+        assert abs(event.at - clock.now()) < timedelta(minutes=1)
 
 
 async def test_a_team_that_is_not_empty_is_never_removed(client, settings):
@@ -147,3 +149,17 @@ async def test_the_worker_runs_retention_once_a_day_and_records_what_it_removed(
         await retention.daily(settings)  # the next day it runs again, finding nothing
     runs = await AuditEvent.filter(action="job.retention").order_by("id")
     assert [r.detail["clients"] for r in runs] == [1, 0]
+
+
+async def test_many_clients_are_removed_in_batches_and_counted_once(client, settings, monkeypatch):
+    monkeypatch.setattr(retention, "BATCH", 2)
+    tom = await support.practitioner("Tom Walker", "tom.walker@brimbank.example")
+    gone = [await support.client(given) for given in ("Ada", "Ben", "Cy")]
+    for each in gone:
+        await support.member(each, tom)
+        await leave(client, tom, each)
+    with later(settings.retention_months, days=1):
+        removed = await retention.apply(settings)
+    assert (removed.clients, removed.memberships) == (3, 3)
+    assert not await Client.filter(id__in=[c.id for c in gone]).exists()
+    assert await AuditEvent.filter(action="client.removed").count() == 3

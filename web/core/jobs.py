@@ -23,14 +23,12 @@ async def once(
     lock: int,
     due: Callable[[datetime | None], bool],
     job: Callable[[], Awaitable[dict[str, Any]]],
-) -> bool:
-    """Run `job` if `due(when it last ran)`, and record it as `action`; True if it ran."""
+) -> None:
+    """Run `job` if `due(when it last ran)`, and record it as `action`."""
     async with in_transaction() as connection:
         if db.dialect() == "postgres":
             await connection.execute_query("SELECT pg_advisory_xact_lock($1)", [lock])
         last = await AuditEvent.filter(action=action).order_by("-at").first()
-        if not due(last.at if last else None):
-            return False
-        detail = await job()
-        await AuditEvent.create(at=now(), action=action, detail=detail)
-    return True
+        if due(last.at if last else None):
+            detail = await job()
+            await AuditEvent.create(at=now(), action=action, detail=detail)
