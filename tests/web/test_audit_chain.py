@@ -4,7 +4,8 @@ missing event found by `python -m web audit-verify`."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import hashlib
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from tortoise import connections
@@ -140,6 +141,54 @@ async def test_two_workers_sealing_at_once_build_one_chain(db):
     await asyncio.gather(audit_chain.seal_all(), audit_chain.seal_all())
     verdict = await audit_chain.verify()
     assert verdict.intact and (verdict.checked, verdict.waiting) == (20, 0)
+
+
+def test_what_the_hash_covers_is_fixed_so_anyone_can_recompute_it():
+    event = AuditEvent(
+        id=7,
+        at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        actor_id=1,
+        action="team.viewed",
+        client_id=2,
+        area_id=3,
+        ip="203.0.113.1",
+        detail={"b": 1, "a": [2, "x"]},
+    )
+    assert audit_chain.content(event) == (
+        b'{"action":"team.viewed","actor_id":1,"area_id":3,"at":1767323045.0,"client_id":2,'
+        b'"detail":{"a":[2,"x"],"b":1},"id":7,"ip":"203.0.113.1"}'
+    )
+    assert (
+        audit_chain.link(audit_chain.GENESIS, event)
+        == hashlib.sha256(b"0" * 64 + audit_chain.content(event)).hexdigest()
+    )
+
+
+async def test_a_second_sealer_waits_for_the_first(db, monkeypatch):
+    """Each reads where the chain ends only once the other has finished: without the lock
+    both would read the same end and give two events one place."""
+    await some_events(4)
+    reads = 0
+    both_read = asyncio.Event()
+    original = audit_chain._last_sealed
+
+    async def slowly() -> tuple[int, str]:
+        nonlocal reads
+        found = await original()
+        reads += 1
+        if reads == 2:
+            both_read.set()
+        try:  # the first waits here; the second only gets to read once the first commits
+            await asyncio.wait_for(both_read.wait(), timeout=1)
+        except TimeoutError:
+            pass
+        return found
+
+    monkeypatch.setattr(audit_chain, "_last_sealed", slowly)
+    sealed = await asyncio.gather(audit_chain.seal(), audit_chain.seal())
+    assert sorted(sealed) == [0, 4]
+    verdict = await audit_chain.verify()
+    assert verdict.intact and verdict.checked == 4
 
 
 def test_the_hash_covers_the_instant_whatever_the_zone():

@@ -6,6 +6,7 @@ leave form, and the months pass on the app's clock."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from models.attentions import Attention, AttentionSeen
@@ -163,3 +164,30 @@ async def test_many_clients_are_removed_in_batches_and_counted_once(client, sett
     assert (removed.clients, removed.memberships) == (3, 3)
     assert not await Client.filter(id__in=[c.id for c in gone]).exists()
     assert await AuditEvent.filter(action="client.removed").count() == 3
+
+
+async def test_two_workers_at_once_run_the_days_retention_once(db, settings, monkeypatch):
+    """The second worker reads when retention last ran only after the first has recorded it
+    (an advisory lock on PostgreSQL, the one writer on SQLite)."""
+    asked = 0
+    both_asked = asyncio.Event()
+    original = retention.due
+
+    def counted(last_run):
+        nonlocal asked
+        asked += 1
+        if asked == 2:
+            both_asked.set()
+        return original(last_run)
+
+    async def slow_apply(settings, *, dry_run=False):
+        try:  # the first run waits here for the second to ask too, which the lock prevents
+            await asyncio.wait_for(both_asked.wait(), timeout=1)
+        except TimeoutError:
+            pass
+        return Removed()
+
+    monkeypatch.setattr(retention, "due", counted)
+    monkeypatch.setattr(retention, "apply", slow_apply)
+    await asyncio.gather(retention.daily(settings), retention.daily(settings))
+    assert await AuditEvent.filter(action="job.retention").count() == 1

@@ -33,7 +33,7 @@ def content(event: AuditEvent) -> bytes:
     """What the hash covers: every column but the chain's own, in a fixed form."""
     values = {name: getattr(event, name) for name in CONTENT}
     values["at"] = event.at.timestamp()  # the instant, whatever zone the database hands back
-    return json.dumps(values, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return json.dumps(values, sort_keys=True, separators=(",", ":")).encode()
 
 
 def link(previous: str, event: AuditEvent) -> str:
@@ -74,7 +74,7 @@ class Verdict:
     """What verifying found: `problem` is empty when the chain is intact."""
 
     checked: int
-    waiting: int
+    waiting: int = 0
     problem: str = ""
     #: The last sealed event's hash: kept outside the database, it shows a cut-off end.
     head: str = GENESIS
@@ -94,12 +94,11 @@ async def verify() -> Verdict:
         )
         for event in page:
             if event.chain_seq != expected_seq:
-                return Verdict(checked, 0, f"event {expected_seq} of the chain is missing")
+                return Verdict(checked, problem=f"event {expected_seq} of the chain is missing")
             if link(previous, event) != event.chain_hash:
                 return Verdict(
                     checked,
-                    0,
-                    f"event {expected_seq} of the chain (id {event.id}, {event.action}) "
+                    problem=f"event {expected_seq} of the chain (id {event.id}, {event.action}) "
                     "was altered",
                 )
             assert event.chain_hash is not None
