@@ -33,7 +33,7 @@ class AuditEvent(Model):
     area_id = fields.IntField(null=True)
     ip = fields.CharField(max_length=45, default="")
     detail: fields.Field[dict[str, object]] = fields.JSONField(default=dict)
-    #: The event's place in the tamper-evident chain, given when the worker seals it (null until then).
+    #: The event's place in the tamper-evident chain, once the worker has sealed it.
     chain_seq = fields.BigIntField(null=True, unique=True)
     #: SHA-256 over the previous sealed event's hash and this event's content.
     chain_hash = fields.CharField(max_length=64, null=True)

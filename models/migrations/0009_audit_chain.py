@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='AuditEvent',
             name='chain_seq',
-            field=fields.BigIntField(null=True, unique=True, description="The event's place in the tamper-evident chain, given when the worker seals it (null until then)."),
+            field=fields.BigIntField(null=True, unique=True, description="The event's place in the tamper-evident chain, once the worker has sealed it."),
         ),
         ops.AddField(
             model_name='AuditEvent',
