@@ -19,7 +19,7 @@ from models.notifications import Notification, Outbox
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
 from web.core import clock
-from web.teams.invitations import INVITATIONS_PER_HOUR
+from web.core.invitations import INVITATIONS_PER_HOUR
 
 OUTSIDER = "nina.new@brimbank.example"
 

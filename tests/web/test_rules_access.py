@@ -12,7 +12,7 @@ from models.attentions import Attention
 from models.teams import Membership
 from tests import support
 from web.core import access, clock, references
-from web.core.scopes import automatic_areas, my_areas, search_scopes
+from web.core.scopes import administered_council_ids, automatic_areas, my_areas, search_scopes
 
 
 async def westside_colleague(name: str, email: str):
@@ -430,31 +430,69 @@ async def test_the_phone_book_lists_active_practitioners_who_finished_signing_up
     assert [p.id for p in found] == [listed.id, just.id]
 
 
-async def test_invitations_are_managed_by_their_sender_or_a_state_administrator(db):
+async def test_invitations_are_managed_by_their_sender_or_an_administrator_of_their_area(db):
+    from models.areas import Area
     from models.invitations import Invitation
 
-    priya = await support.practitioner()
+    priya = await support.practitioner()  # Brimbank City Council
     aroha = await support.practitioner("Aroha Ngata", "aroha.ngata@brimbank.example")
-    admin = await support.practitioner(
-        "Grace Okafor", "grace.okafor@brimbank.example", role="state_admin"
+    wyndham = await support.organisation(
+        "Wyndham City Council", "wyndham.example", area_code="LGA27260"
     )
+    tom = await support.practitioner("Tom Walsh", "tom.walsh@wyndham.example", wyndham)
+    state = await support.practitioner("Sue Park", "sue.park@brimbank.example", role="state_admin")
+    district = await Area.get(code="AU-VIC-D03")  # Brimbank Melton
+    grace = await support.practitioner(
+        "Grace Okafor", "grace.okafor@brimbank.example", role="local_admin", admin_area=district
+    )
+    melton = await support.council("LGA24650")
     expires = clock.now() + timedelta(days=14)
     made = {}
-    for name, sender in (("priya", priya), ("aroha", aroha), ("self", None)):
+    for name, sender, where in (
+        ("priya", priya, priya.organisation_id),  # type: ignore[attr-defined]
+        ("aroha", aroha, None),
+        ("tom", tom, wyndham.id),
+        ("self", None, priya.organisation_id),  # type: ignore[attr-defined]
+    ):
         made[name] = await Invitation.create(
-            email=f"{name}@brimbank.example",
+            email=f"{name}@example.org",
             token_hash=name * 8,
             invited_by=sender,
+            organisation_id=where,
             expires_at=expires,
         )
+    # Tom invites someone to the team of a client in Melton: in Grace's district.
+    made["team"] = await Invitation.create(
+        email="team@example.org",
+        token_hash="team" * 8,
+        invited_by=tom,
+        organisation_id=wyndham.id,
+        client=await support.client("Ivy", area=melton),
+        expires_at=expires,
+    )
 
-    async def managed(who) -> set[int]:
-        return {i.id for i in await Invitation.filter(access.invitations_managed_by(who))}
+    async def managed(who) -> set[str]:
+        councils = await administered_council_ids(who)
+        found = await Invitation.filter(access.invitations_managed_by(who, councils))
+        return {i.email.split("@")[0] for i in found}
 
-    assert await managed(priya) == {made["priya"].id}
-    assert await managed(admin) == {made["priya"].id, made["aroha"].id}
-    assert access.manages_every_invitation(admin)
-    assert not access.manages_every_invitation(priya)
+    assert await managed(priya) == {"priya"}
+    assert await managed(tom) == {"tom", "team"}
+    assert await managed(state) == {"priya", "aroha", "tom", "team"}
+    # Grace: her own (none), and those naming an organisation or client in her district.
+    assert await managed(grace) == {"priya", "team"}
+    assert await administered_council_ids(priya) == []
+    assert await administered_council_ids(state) is None
+    assert sorted(await administered_council_ids(grace) or []) == sorted(
+        await Area.filter(parent_id=district.id).values_list("id", flat=True)
+    )
+    brimbank = await support.council()
+    grace.admin_area_id = brimbank.id  # type: ignore[attr-defined]
+    assert await administered_council_ids(grace) == [brimbank.id]
+    grace.admin_area_id = (await Area.get(kind="state")).id  # type: ignore[attr-defined]
+    assert await administered_council_ids(grace) is None
+    grace.admin_area_id = None  # type: ignore[attr-defined]
+    assert await administered_council_ids(grace) == []
 
 
 async def test_a_reference_proves_one_client_was_shown_to_one_practitioner_for_two_hours(db):

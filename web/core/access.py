@@ -240,17 +240,18 @@ def listed_in_phone_book() -> Q:
     return Q(active=True, signup_step__gte=SIGNUP_ANSWERED)
 
 
-def manages_every_invitation(practitioner: Practitioner) -> bool:
-    return practitioner.role == "state_admin"
-
-
-def invitations_managed_by(practitioner: Practitioner) -> Q:
+def invitations_managed_by(practitioner: Practitioner, councils: list[int] | None) -> Q:
     """Invitations sent by colleagues (not self-signups) that this practitioner may see,
-    resend and withdraw: their own, or everyone's for a state administrator."""
+    resend and withdraw: their own, and for an administrator those in the councils they look
+    after (`scopes.administered_council_ids`: None for all), by the organisation the invitee
+    will belong to or the client whose team they are invited to."""
     sent = Q(invited_by_id__isnull=False)
-    if manages_every_invitation(practitioner):
+    if councils is None:
         return sent
-    return sent & Q(invited_by_id=practitioner.id)
+    mine = Q(invited_by_id=practitioner.id)
+    if councils:
+        mine |= Q(organisation__area_id__in=councils) | Q(client__area_id__in=councils)
+    return sent & mine
 
 
 async def load_vouchers(practitioners: Iterable[Practitioner]) -> None:

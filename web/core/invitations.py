@@ -7,11 +7,15 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
+
 from models.invitations import VALID_DAYS, Invitation
 from models.organisations import Organisation
 from models.practitioners import Practitioner
-from web.core import audit
-from web.core.auth import now, token_hash
+from web.core import audit, ratelimit
+from web.core.auth import me, now, token_hash
+from web.core.errors import too_many_requests
 from web.core.notify import enqueue_email
 from web.core.settings import Settings
 
@@ -93,3 +97,36 @@ async def open_invitation(token: str) -> Invitation | None:
         revoked_at__isnull=True,
         expires_at__gt=now(),
     ).select_related("invited_by__organisation")
+
+
+#: Invitations and resends one practitioner may send in an hour, all kinds together: each
+#: emails or alerts someone else.
+INVITATIONS_PER_HOUR = 20
+
+
+async def invitation_waiting(email: str, client_id: int | None = None) -> bool:
+    """Whether an invitation to `email` (to that client's team, when given) can still be used."""
+    waiting = Invitation.filter(
+        email=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now()
+    )
+    if client_id is not None:
+        waiting = waiting.filter(client_id=client_id)
+    return await waiting.exists()
+
+
+async def within_invitation_limit(request: Request) -> bool:
+    """Count one invitation or resend by the signed-in practitioner; False past the cap
+    (audited as `invitation.refused`)."""
+    if await ratelimit.hit(f"invite:{me(request).id}", INVITATIONS_PER_HOUR):
+        return True
+    await audit.record(request, "invitation.refused", reason="rate limit")
+    return False
+
+
+def too_many_invitations(request: Request) -> Response:
+    return too_many_requests(
+        request,
+        f"You have sent {INVITATIONS_PER_HOUR} invitations in the last hour, the most Patchwork "
+        "allows: each one emails or alerts a colleague, and the limit keeps anyone from using "
+        "Patchwork to flood an inbox. Try again in an hour.",
+    )

@@ -64,3 +64,21 @@ async def search_scopes(practitioner: Practitioner) -> Scopes:
         district_label=" and ".join(d.name for d in districts) or "your district",
         state_label=state.name if state else "the state",
     )
+
+
+async def administered_council_ids(practitioner: Practitioner) -> list[int] | None:
+    """The councils an administrator looks after: None for every one (a state administrator,
+    or a local one whose area is the state), the councils of a local administrator's district
+    or council, and none for anyone else."""
+    if practitioner.role == "state_admin":
+        return None
+    area_id = practitioner.admin_area_id  # type: ignore[attr-defined]
+    if practitioner.role != "local_admin" or area_id is None:
+        return []
+    area = await Area.get(id=area_id)
+    if area.kind == "state":
+        return None
+    if area.kind == "council":
+        return [area.id]
+    councils = Area.filter(parent_id=area.id, kind="council").order_by("id")
+    return list(await councils.values_list("id", flat=True))  # type: ignore[arg-type]

@@ -12,8 +12,8 @@ from starlette.routing import Route
 
 from models.auth import PasskeyCredential
 from web.core import audit
-from web.core.auth import REAUTH_WINDOW, me, now, signed_in
-from web.core.errors import error_page
+from web.core.auth import me, signed_in
+from web.core.reauth import sign_in_again, signed_in_recently
 from web.people.profile import profile_page
 
 
@@ -45,17 +45,8 @@ async def rename(request: Request) -> Response:
 async def remove(request: Request) -> Response:
     """Remove a passkey, after a sign-in within the last 15 minutes."""
     passkey = await own_passkey(request)
-    session = request.state.session
-    if now() - session.authenticated_at > REAUTH_WINDOW:
-        return error_page(
-            request,
-            403,
-            "To remove a passkey, sign in again first (it keeps your account safe if someone "
-            "else picks up this device).",
-            title="Please sign in again",
-            action_url="/signin?next=%2Fprofile",
-            action_label="Sign in again",
-        )
+    if not signed_in_recently(request):
+        return sign_in_again(request, "To remove a passkey", "/profile")
     await passkey.delete()
     await audit.record(request, "passkey.removed", passkey_id=passkey.id)
     return RedirectResponse("/profile#passkeys", status_code=303)

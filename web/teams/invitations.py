@@ -23,49 +23,24 @@ from tortoise.transactions import in_transaction
 from models.invitations import VALID_DAYS, Invitation
 from models.notifications import Notification
 from models.practitioners import Practitioner
-from web.core import access, audit, ratelimit, vouching
+from web.core import access, audit, vouching
 from web.core.alerts import alert
 from web.core.auth import me, now, signed_in
-from web.core.errors import too_many_requests
-from web.core.invitations import send_invitation
+from web.core.invitations import (
+    invitation_waiting,
+    send_invitation,
+    too_many_invitations,
+    within_invitation_limit,
+)
+from web.core.reauth import sign_in_again, signed_in_recently
 from web.core.render import page_or_block
+from web.core.scopes import administered_council_ids
 from web.core.settings import Settings
 from web.core.signins import normalise_email, valid_email
 from web.teams.team import mine, team_or_refusal
 
-#: Invitations and resends one practitioner may send in an hour, all kinds together: each
-#: emails or alerts someone else.
-INVITATIONS_PER_HOUR = 20
 #: A colleague already on Patchwork is alerted to one client's team at most this often.
 REALERT_AFTER = timedelta(days=1)
-
-
-async def invitation_waiting(email: str, client_id: int | None = None) -> bool:
-    """Whether an invitation to `email` (to that client's team, when given) can still be used."""
-    waiting = Invitation.filter(
-        email=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now()
-    )
-    if client_id is not None:
-        waiting = waiting.filter(client_id=client_id)
-    return await waiting.exists()
-
-
-async def within_invitation_limit(request: Request) -> bool:
-    """Count one invitation or resend by the signed-in practitioner; False past the cap
-    (audited as `invitation.refused`)."""
-    if await ratelimit.hit(f"invite:{me(request).id}", INVITATIONS_PER_HOUR):
-        return True
-    await audit.record(request, "invitation.refused", reason="rate limit")
-    return False
-
-
-def too_many_invitations(request: Request) -> Response:
-    return too_many_requests(
-        request,
-        f"You have sent {INVITATIONS_PER_HOUR} invitations in the last hour, the most Patchwork "
-        "allows: each one emails or alerts a colleague, and the limit keeps anyone from using "
-        "Patchwork to flood an inbox. Try again in an hour.",
-    )
 
 
 @signed_in
@@ -174,9 +149,11 @@ def status(invitation: Invitation) -> str:
 async def invitations_page(
     request: Request, email: str = "", errors: dict[str, str] | None = None, status_code: int = 200
 ) -> Response:
-    """Who you invited, and what became of each invitation. Administrators see everyone's."""
+    """Who you invited, and what became of each invitation; an administrator also sees those
+    in the councils they look after (a state administrator, everyone's)."""
+    councils = await administered_council_ids(me(request))
     invitations = (
-        await Invitation.filter(access.invitations_managed_by(me(request)))
+        await Invitation.filter(access.invitations_managed_by(me(request), councils))
         .select_related("invited_by", "accepted_by")
         .order_by("-created_at")
         .limit(200)
@@ -186,7 +163,8 @@ async def invitations_page(
         "teams/invitations.html",
         {
             "invitations": invitations,
-            "everyone": access.manages_every_invitation(me(request)),
+            "everyone": councils is None,
+            "in_areas": bool(councils),
             "organisations": await vouching.nameable_organisations(me(request)),
             "status": status,
             "email": email,
@@ -240,11 +218,19 @@ async def invite_to_patchwork(request: Request) -> Response:
 
 async def own_waiting_invitation(request: Request) -> Invitation | None:
     """An unused invitation this practitioner may manage."""
+    councils = await administered_council_ids(me(request))
     return await Invitation.get_or_none(
-        access.invitations_managed_by(me(request)),
+        access.invitations_managed_by(me(request), councils),
         id=request.path_params["invitation_id"],
         accepted_at__isnull=True,
     ).select_related("invited_by")
+
+
+def needs_recent_signin(request: Request, invitation: Invitation, doing: str) -> Response | None:
+    """An administrator changing a colleague's invitation must have signed in recently."""
+    if invitation.invited_by_id == me(request).id or signed_in_recently(request):  # type: ignore[attr-defined]
+        return None
+    return sign_in_again(request, doing, "/invitations")
 
 
 @signed_in
@@ -253,6 +239,10 @@ async def resend(request: Request) -> Response:
     invitation = await own_waiting_invitation(request)
     if invitation is None:
         return RedirectResponse("/invitations", status_code=303)
+    if (
+        refusal := needs_recent_signin(request, invitation, "To resend a colleague's invitation")
+    ) is not None:
+        return refusal
     if not await within_invitation_limit(request):
         return too_many_invitations(request)
     async with in_transaction():
@@ -272,6 +262,10 @@ async def resend(request: Request) -> Response:
 async def revoke(request: Request) -> Response:
     """Withdraw an invitation: its link stops working at once."""
     invitation = await own_waiting_invitation(request)
+    if invitation is not None and (
+        refusal := needs_recent_signin(request, invitation, "To withdraw a colleague's invitation")
+    ):
+        return refusal
     if invitation is not None and invitation.revoked_at is None:
         async with in_transaction():
             invitation.revoked_at = now()
