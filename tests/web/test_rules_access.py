@@ -479,8 +479,16 @@ async def test_invitations_are_managed_by_their_sender_or_an_administrator_of_th
     assert await managed(priya) == {"priya"}
     assert await managed(tom) == {"tom", "team"}
     assert await managed(state) == {"priya", "aroha", "tom", "team"}
-    # Grace: her own (none), and those naming an organisation or client in her district.
-    assert await managed(grace) == {"priya", "team"}
+    # Grace: her own (wherever they are), and those naming an organisation or client in her
+    # district.
+    await Invitation.create(
+        email="grace@example.org",
+        token_hash="grace" * 8,
+        invited_by=grace,
+        organisation_id=wyndham.id,
+        expires_at=expires,
+    )
+    assert await managed(grace) == {"priya", "team", "grace"}
     assert await administered_council_ids(priya) == []
     assert await administered_council_ids(state) is None
     assert sorted(await administered_council_ids(grace) or []) == sorted(
