@@ -86,3 +86,25 @@ async def test_a_practitioner_manages_their_own_invitations_without_signing_in_a
     assert (await Invitation.get(id=made["Priya Nair"].id)).revoked_at is not None
     page = await client.get("/invitations")
     assert "Invitations you sent" in page.text and "wes.new@wyndham.example" not in page.text
+
+
+async def test_who_invited_someone_to_a_clients_team_is_never_shown_to_an_administrator(client):
+    """The sender may be a discreet member: an administrator sees the invitation, not who."""
+    priya, tom, grace, made = await invitations()
+    westside = await support.organisation(
+        "Westside Recovery Service", "westsiderecovery.example", sensitive=True
+    )
+    sam = await support.practitioner("Sam Lee", "sam.lee@westsiderecovery.example", westside)
+    mia = await support.client()
+    await Invitation.create(
+        email="ada.new@brimbank.example",
+        token_hash="ada" * 20,
+        invited_by=sam,
+        client=mia,
+        expires_at=clock.now() + timedelta(days=14),
+    )
+    await sign_in(client, grace)
+    page = await client.get("/invitations")
+    assert "ada.new@brimbank.example" in page.text
+    assert "Invited by a member of the client's team" in page.text
+    assert "Sam Lee" not in page.text and "Westside" not in page.text
