@@ -14,6 +14,7 @@ from starlette.routing import Route
 from tortoise.transactions import in_transaction
 
 from models.attentions import CATEGORIES, MAX_LENGTH, Attention, AttentionSeen
+from models.clients import Client
 from web.core import access, audit, ratelimit
 from web.core.alerts import tell_team
 from web.core.auth import me, now, signed_in
@@ -100,6 +101,27 @@ async def show(request: Request) -> Response:
     return await attentions_page(request)
 
 
+async def record_and_tell(
+    request: Request, client: Client, attention: Attention, what: str, *, named: bool
+) -> None:
+    """Audit a change to an attention ("raised", "resolved") and tell the rest of the team."""
+    await audit.record(
+        request,
+        f"attention.{what}",
+        client_id=client.id,
+        area_id=client.area_id,  # type: ignore[attr-defined]
+        attention_id=attention.id,
+    )
+    await tell_team(
+        request.app.state.settings,
+        client.id,
+        me(request),
+        f"attention_{what}",
+        f"/clients/{client.id}/attentions",
+        named=named,
+    )
+
+
 @signed_in
 async def raise_attention(request: Request) -> Response:
     """Raise an attention; the rest of the team is alerted."""
@@ -142,21 +164,7 @@ async def raise_attention(request: Request) -> Response:
         await AttentionSeen.create(
             attention=attention, practitioner=practitioner, acknowledged_at=now()
         )
-        await audit.record(
-            request,
-            "attention.raised",
-            client_id=client.id,
-            area_id=client.area_id,
-            attention_id=attention.id,
-        )
-        await tell_team(
-            request.app.state.settings,
-            client.id,
-            practitioner,
-            "attention_raised",
-            f"/clients/{client.id}/attentions",
-            named=attention.named,
-        )
+        await record_and_tell(request, client, attention, "raised", named=attention.named)
     return RedirectResponse(f"/clients/{client.id}/attentions", status_code=303)
 
 
@@ -195,21 +203,7 @@ async def resolve(request: Request) -> Response:
             resolved_at=now(), resolved_by_id=me(request).id
         )
         if done:
-            await audit.record(
-                request,
-                "attention.resolved",
-                client_id=client.id,
-                area_id=client.area_id,
-                attention_id=attention.id,
-            )
-            await tell_team(
-                request.app.state.settings,
-                client.id,
-                me(request),
-                "attention_resolved",
-                f"/clients/{client.id}/attentions",
-                named=False,
-            )
+            await record_and_tell(request, client, attention, "resolved", named=False)
     return RedirectResponse(f"/clients/{client.id}/attentions", status_code=303)
 
 
