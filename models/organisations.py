@@ -52,7 +52,13 @@ class Organisation(Model):
     oidc_client_secret = fields.CharField(max_length=300, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
 
+    #: The agency this organisation is a service within, if any.
+    parent: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="services", null=True, on_delete=fields.SET_NULL
+    )
+    parent_id: int | None
     domains: fields.ReverseRelation[OrganisationDomain]
+    areas_served: fields.ReverseRelation[OrganisationArea]
     practitioners: fields.ReverseRelation[Practitioner]
 
     class Meta:
@@ -83,3 +89,20 @@ class OrganisationDomain(Model):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class OrganisationArea(Model):
+    """A council area an organisation serves, besides the one it is based in."""
+
+    id = fields.IntField(primary_key=True)
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="areas_served", on_delete=fields.CASCADE
+    )
+    area: fields.ForeignKeyRelation[Area] = fields.ForeignKeyField(
+        "models.Area", related_name="served_by", on_delete=fields.CASCADE
+    )
+
+    class Meta:
+        table = "organisation_area"
+        ordering = ["id"]
+        unique_together = (("organisation", "area"),)

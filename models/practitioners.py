@@ -46,10 +46,6 @@ class Practitioner(Model):
     mobile = fields.CharField(max_length=40, default="")
     #: One of ROLES.
     role = fields.CharField(max_length=20, default="practitioner")
-    #: For a local administrator: the area (usually a district) they administer.
-    admin_area: fields.ForeignKeyNullableRelation[Area] = fields.ForeignKeyField(
-        "models.Area", related_name="administrators", null=True, on_delete=fields.SET_NULL
-    )
     #: Deactivated practitioners cannot sign in, their history remains.
     active = fields.BooleanField(default=True)
     #: Single sign-on identity: (issuer, subject) is unique across providers.
@@ -68,6 +64,7 @@ class Practitioner(Model):
     last_seen_at = fields.DatetimeField(null=True)
 
     chosen_areas: fields.ReverseRelation[PractitionerArea]
+    admin_areas: fields.ReverseRelation[AdminArea]
     memberships: fields.ReverseRelation[Membership]
 
     class Meta:
@@ -111,4 +108,22 @@ class PractitionerArea(Model):
     class Meta:
         table = "practitioner_area"
         ordering = ["position", "id"]
+        unique_together = (("practitioner", "area"),)
+
+
+class AdminArea(Model):
+    """An area a local administrator looks after: a district, a council, or the state (every
+    council beneath it). A local administrator holds one or more."""
+
+    id = fields.IntField(primary_key=True)
+    practitioner: fields.ForeignKeyRelation[Practitioner] = fields.ForeignKeyField(
+        "models.Practitioner", related_name="admin_areas", on_delete=fields.CASCADE
+    )
+    area: fields.ForeignKeyRelation[Area] = fields.ForeignKeyField(
+        "models.Area", related_name="administered_by", on_delete=fields.CASCADE
+    )
+
+    class Meta:
+        table = "admin_area"
+        ordering = ["id"]
         unique_together = (("practitioner", "area"),)

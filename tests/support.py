@@ -21,7 +21,7 @@ from tortoise import Tortoise, connections
 from models.areas import Area
 from models.clients import Client
 from models.organisations import Organisation, OrganisationDomain
-from models.practitioners import Practitioner
+from models.practitioners import AdminArea, Practitioner
 from models.teams import Membership
 from web.core import clock
 
@@ -166,7 +166,8 @@ async def practitioner(
     org: Organisation | None = None,
     **fields: Any,
 ) -> Practitioner:
-    return await Practitioner.create(
+    admin_areas = fields.pop("admin_areas", ())
+    made = await Practitioner.create(
         name=name,
         email=email,
         job_title=fields.pop("job_title", "Maternal & Child Health Nurse"),
@@ -174,6 +175,9 @@ async def practitioner(
         phone=fields.pop("phone", "03 5550 1234"),
         **fields,
     )
+    for area in admin_areas:
+        await AdminArea.create(practitioner=made, area=area)
+    return made
 
 
 async def client(given: str = "Mia", family: str = "Thompson", **fields: Any) -> Client:

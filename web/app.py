@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp
 
+from web.admin import audit_log, dashboard, onboarding, organisations, practitioners
 from web.alerts import notifications, push, worker
 from web.clients import add as add_client
 from web.clients import dashboard as clients
@@ -88,6 +89,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *profile.routes,
             *own_passkeys.routes,
             *pwa.routes,
+            *dashboard.routes,
+            *organisations.routes,
+            *practitioners.routes,
+            *onboarding.routes,
+            *audit_log.routes,
         ],
         middleware=[Middleware(AuthMiddleware, settings=settings)],
         exception_handlers=errors.exception_handlers,  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ async def invitations():
         "Grace Okafor",
         "grace.okafor@brimbank.example",
         role="local_admin",
-        admin_area=await Area.get(code="AU-VIC-D03"),
+        admin_areas=[await Area.get(code="AU-VIC-D03")],
     )
     expires = clock.now() + timedelta(days=14)
     made = {}

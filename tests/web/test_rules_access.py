@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from models.attentions import Attention
+from models.practitioners import AdminArea
 from models.teams import Membership
 from tests import support
 from web.core import access, clock, references
@@ -443,7 +444,7 @@ async def test_invitations_are_managed_by_their_sender_or_an_administrator_of_th
     state = await support.practitioner("Sue Park", "sue.park@brimbank.example", role="state_admin")
     district = await Area.get(code="AU-VIC-D03")  # Brimbank Melton
     grace = await support.practitioner(
-        "Grace Okafor", "grace.okafor@brimbank.example", role="local_admin", admin_area=district
+        "Grace Okafor", "grace.okafor@brimbank.example", role="local_admin", admin_areas=[district]
     )
     melton = await support.council("LGA24650")
     expires = clock.now() + timedelta(days=14)
@@ -494,12 +495,21 @@ async def test_invitations_are_managed_by_their_sender_or_an_administrator_of_th
     assert sorted(await administered_council_ids(grace) or []) == sorted(
         await Area.filter(parent_id=district.id).values_list("id", flat=True)
     )
-    brimbank = await support.council()
-    grace.admin_area_id = brimbank.id  # type: ignore[attr-defined]
+    # One council alone, a district and a council elsewhere, the state, then nothing.
+    brimbank, wyndham_council = await support.council(), await support.council("LGA27260")
+    await AdminArea.filter(practitioner=grace).delete()
+    await AdminArea.create(practitioner=grace, area=brimbank)
     assert await administered_council_ids(grace) == [brimbank.id]
-    grace.admin_area_id = (await Area.get(kind="state")).id  # type: ignore[attr-defined]
+    await AdminArea.create(practitioner=grace, area=district)
+    await AdminArea.create(practitioner=grace, area=wyndham_council)
+    district_councils = await Area.filter(parent_id=district.id).values_list("id", flat=True)
+    assert await administered_council_ids(grace) == sorted({*district_councils, wyndham_council.id})
+    await AdminArea.create(practitioner=grace, area=await Area.get(kind="state"))
     assert await administered_council_ids(grace) is None
-    grace.admin_area_id = None  # type: ignore[attr-defined]
+    await AdminArea.filter(practitioner=grace).delete()
+    assert await administered_council_ids(grace) == []
+    grace.role = "practitioner"
+    await AdminArea.create(practitioner=grace, area=district)
     assert await administered_council_ids(grace) == []
 
 

@@ -95,7 +95,7 @@ async def world(settings: Settings) -> AsyncIterator[World]:
     dee = await support.practitioner("Dee Active", "dee.active@brimbank.example")
     elsewhere = await Area.filter(kind="district").exclude(id=mia.area.parent_id).first()  # type: ignore[attr-defined]
     ada = await support.practitioner(
-        "Ada Admin", "ada.admin@brimbank.example", role="local_admin", admin_area=elsewhere
+        "Ada Admin", "ada.admin@brimbank.example", role="local_admin", admin_areas=[elsewhere]
     )
     attention = await Attention.create(client_id=mia.id, raised_by=sam, text="x", named=False)
     a, b, relationship = ordered_pair(mia.id, leo.id, "sibling")

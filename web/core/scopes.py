@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from models.areas import Area
-from models.practitioners import Practitioner, PractitionerArea
+from models.practitioners import AdminArea, Practitioner, PractitionerArea
 from models.teams import Membership
 from web.core.access import current
 
@@ -68,17 +68,20 @@ async def search_scopes(practitioner: Practitioner) -> Scopes:
 
 async def administered_council_ids(practitioner: Practitioner) -> list[int] | None:
     """The councils an administrator looks after: None for every one (a state administrator,
-    or a local one whose area is the state), the councils of a local administrator's district
-    or council, and none for anyone else."""
+    or a local one holding the state), the councils of a local administrator's districts and
+    councils, and none for anyone else."""
     if practitioner.role == "state_admin":
         return None
-    area_id = practitioner.admin_area_id  # type: ignore[attr-defined]
-    if practitioner.role != "local_admin" or area_id is None:
+    if practitioner.role != "local_admin":
         return []
-    area = await Area.get(id=area_id)
-    if area.kind == "state":
+    held = await AdminArea.filter(practitioner_id=practitioner.id).values_list(
+        "area_id", "area__kind"
+    )
+    if any(kind == "state" for _id, kind in held):
         return None
-    if area.kind == "council":
-        return [area.id]
-    councils = Area.filter(parent_id=area.id, kind="council").order_by("id")
-    return list(await councils.values_list("id", flat=True))  # type: ignore[arg-type]
+    councils = {int(str(area_id)) for area_id, kind in held if kind == "council"}
+    districts = [area_id for area_id, kind in held if kind != "council"]
+    if districts:
+        beneath = Area.filter(parent_id__in=districts, kind="council")
+        councils.update(await beneath.values_list("id", flat=True))  # type: ignore[arg-type]
+    return sorted(councils)

@@ -147,7 +147,7 @@ class Persona:
     role: str = "practitioner"
     phone: str = ""
     mobile: str = ""
-    admin_area: str | None = None
+    admin_areas: tuple[str, ...] = ()
 
 
 #: The fixed personas of PRODUCT.md, used by the docs and the tests.
@@ -196,7 +196,7 @@ PERSONAS = (
         (),
         role="local_admin",
         phone="03 5550 5678",
-        admin_area=BRIMBANK_MELTON,
+        admin_areas=(BRIMBANK_MELTON,),
     ),
 )
 

@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from models.areas import Area
 from models.organisations import Organisation, OrganisationDomain
-from models.practitioners import Practitioner, PractitionerArea
+from models.practitioners import AdminArea, Practitioner, PractitionerArea
 from web.core import clock
 from web.core.areas import load_areas
 from web.demo.clients import _ClientBuilder
@@ -132,8 +132,9 @@ async def _practitioners(
             phone=persona.phone,
             mobile=persona.mobile,
             role=persona.role,
-            admin_area=areas[persona.admin_area] if persona.admin_area else None,
         )
+        for code in persona.admin_areas:
+            await AdminArea.create(practitioner=practitioner, area=areas[code])
         for position, code in enumerate(persona.areas):
             await PractitionerArea.create(
                 practitioner=practitioner, area=areas[code], position=position
