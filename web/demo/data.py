@@ -198,6 +198,17 @@ PERSONAS = (
         phone="03 5550 5678",
         admin_areas=(BRIMBANK_MELTON,),
     ),
+    # Not one of PRODUCT.md's personas: the demo's state administrator, so the whole
+    # deployment's administration can be tried too.
+    Persona(
+        "Morgan Reid",
+        "morgan.reid@mav.example",
+        "Statewide Program Lead",
+        "Municipal Association of Victoria",
+        (),
+        role="state_admin",
+        phone="03 5550 6789",
+    ),
 )
 
 COUNCIL_SERVICES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
