@@ -34,7 +34,7 @@ from tests.conftest import empty_database
 from tests.support import changed, snapshot
 from tests.web.helpers import csrf_token, sign_in
 from web.app import create_app
-from web.core import clock
+from web.core import clock, inputs
 from web.core.inputs import MAX_BODY_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -264,7 +264,10 @@ async def test_hostile_input_is_refused_changing_nothing_and_never_fails(
         status = response.status_code
         where = f"{method} {path} with {attack!r}: {status}"
         assert status < 500, where
-        if (expected := attack.expected_status()) is not None:
+        expected = attack.expected_status()
+        if expected == 415 and path in inputs.UPLOADS:
+            expected = None  # the one upload form: for administrators, Priya is refused
+        if expected is not None:
             assert status == expected, where
         after = await snapshot()
         if 400 <= status < 500:

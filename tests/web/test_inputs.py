@@ -21,6 +21,7 @@ from tests.soft_authenticator import SoftPasskey
 from tests.support import changed, snapshot
 from tests.web.helpers import csrf_token, sign_in
 from web.app import create_app
+from web.core import inputs
 from web.core.forms import MAX_ID, form_date, form_int
 from web.core.inputs import MAX_BODY_BYTES, MAX_JSON_DEPTH, IdConvertor
 
@@ -171,6 +172,9 @@ async def test_every_unsafe_route_refuses_a_multipart_body(client, settings):
                 files={"file": ("f.txt", b"hello", "text/plain")},
                 headers={"X-CSRF-Token": token},
             )
+            if route.path in inputs.UPLOADS:  # bulk onboarding's CSV, for administrators
+                assert answer.status_code == 403, (method, route.path, answer.status_code)
+                continue
             assert answer.status_code == 415, (method, route.path, answer.status_code)
             assert "does not accept file uploads" in answer.text, (method, route.path)
     assert not changed(before, await snapshot()), "a refused upload stored something"

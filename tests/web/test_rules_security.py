@@ -17,7 +17,7 @@ from models.audit import AuditEvent
 from tests.web.helpers import csrf_token
 from web.app import create_app
 from web.core import inputs
-from web.core.cookies import cookie_header
+from web.core.cookies import cookie_header, masked
 from web.core.security import SecurityMiddleware
 from web.core.settings import Settings, load
 
@@ -105,13 +105,23 @@ def test_cookie_headers_carry_max_age_when_given_even_zero(settings, db, smtp):
 
 
 async def test_the_token_is_an_hmac_of_the_cookie_with_the_secret_key(client, settings):
+    """Each page carries the HMAC masked by a fresh pad (pad, then pad XOR HMAC, in hex)."""
     token = await csrf_token(client)
     cookie = client.cookies[settings.csrf_cookie]
-    expected = hmac.new(settings.secret_key.encode(), cookie.encode(), hashlib.sha256).hexdigest()
-    assert token == expected
-    keyless = hmac.new(b"", cookie.encode(), hashlib.sha256).hexdigest()
-    response = await client.post("/signin", data={"email": "a@b.example", "csrf_token": keyless})
-    assert response.status_code == 403
+    expected = hmac.new(settings.secret_key.encode(), cookie.encode(), hashlib.sha256).digest()
+    raw = bytes.fromhex(token)
+    assert len(raw) == 64
+    assert bytes(a ^ b for a, b in zip(raw[:32], raw[32:], strict=True)) == expected
+    assert await csrf_token(client) != token  # masked afresh for every page
+    keyless = hmac.new(b"", cookie.encode(), hashlib.sha256).digest()
+    for forged in (masked(keyless.hex()), expected.hex(), token[:-2], token + "00", "zz" * 64, ""):
+        response = await client.post("/signin", data={"email": "a@b.example", "csrf_token": forged})
+        assert response.status_code == 403, forged
+    # The same HMAC under another pad is the same token.
+    response = await client.post(
+        "/signin", data={"email": "a@b.example", "csrf_token": masked(expected.hex())}
+    )
+    assert response.status_code == 200
 
 
 async def test_a_same_origin_request_passes_and_each_foreign_sign_is_refused(client, settings):
@@ -148,7 +158,7 @@ async def test_the_header_token_is_the_one_judged_when_sent(client):
     assert header_only.status_code == 200
 
 
-async def test_a_form_token_counts_only_in_a_urlencoded_form(client):
+async def test_a_form_token_counts_in_a_urlencoded_or_multipart_form_only(client):
     token = await csrf_token(client)
     as_json = await client.post(
         "/signin",
@@ -156,10 +166,21 @@ async def test_a_form_token_counts_only_in_a_urlencoded_form(client):
         headers={"Content-Type": "application/json"},
     )
     assert as_json.status_code == 403
+    # A file upload without JavaScript carries the token as a field of its multipart form.
     multipart = await client.post(
         "/signin", data={"email": "a@b.example", "csrf_token": token}, files={"f": b"x"}
     )
-    assert multipart.status_code == 403
+    # (past CSRF, sign-in itself takes only a URL-encoded form)
+    assert multipart.status_code == 415 and "This form was out of date" not in multipart.text
+    for refused in (
+        {"data": {"email": "a@b.example", "csrf_token": "00" * 64}, "files": {"f": b"x"}},
+        {"data": {"email": "a@b.example"}, "files": {"csrf_token": token.encode()}},
+        {
+            "content": b"--nope\r\nbroken",
+            "headers": {"Content-Type": "multipart/form-data; boundary=b"},
+        },
+    ):
+        assert (await client.post("/signin", **refused)).status_code == 403, refused
     charset = await client.post(
         "/signin",
         content=f"email=a%40b.example&csrf_token={token}",

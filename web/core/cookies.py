@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -17,12 +18,33 @@ if TYPE_CHECKING:
 
 
 def csrf_token(request: Request) -> str:
-    """The token this browser's pages must send back with every unsafe request."""
-    return token_for(request.app.state.settings, request.scope["state"]["csrf_cookie"])
+    """The token this browser's pages must send back with every unsafe request, masked afresh
+    for each page: compressed pages then never repeat a secret that reflected input could be
+    matched against byte by byte (BREACH)."""
+    return masked(token_for(request.app.state.settings, request.scope["state"]["csrf_cookie"]))
 
 
 def token_for(settings: Settings, cookie_value: str) -> str:
     return hmac.new(settings.secret_key.encode(), cookie_value.encode(), hashlib.sha256).hexdigest()
+
+
+def masked(token: str) -> str:
+    """A random pad, then the token XORed with it, in hex: a different string each time."""
+    secret = bytes.fromhex(token)
+    pad = secrets.token_bytes(len(secret))
+    return (pad + bytes(a ^ b for a, b in zip(pad, secret, strict=True))).hex()
+
+
+def unmasked(sent: str) -> str:
+    """The token a masked one carries, or "" for anything that is not one."""
+    try:
+        raw = bytes.fromhex(sent)
+    except ValueError:
+        return ""
+    half = len(raw) // 2
+    if half == 0 or len(raw) != 2 * half:
+        return ""
+    return bytes(a ^ b for a, b in zip(raw[:half], raw[half:], strict=True)).hex()
 
 
 def cookie_header(settings: Settings, name: str, value: str, max_age: int | None = None) -> str:

@@ -4,8 +4,9 @@ changes nothing, on SQLite and PostgreSQL alike.
 - `InputGuard` (ASGI, wired in web/app.py) refuses with 400 a path, query string, header or
   body that holds NUL (raw or `%00`, or `\\u0000` in JSON), text that is not UTF-8 (lone
   surrogates included), a charset other than UTF-8, or JSON nested deeper than MAX_JSON_DEPTH;
-  and with 415 any multipart body: Patchwork has no uploads, and a route reading a form would
-  otherwise be handed an UploadFile where it expects text.
+  and with 415 any multipart body but at the addresses in UPLOADS (bulk onboarding's CSV):
+  Patchwork keeps no files, and a route reading a form would otherwise be handed an
+  UploadFile where it expects text.
 - `read_body` reads at most MAX_BODY_BYTES (Content-Length is checked first); the security
   middleware calls it before the CSRF check, so an oversized body gets its own 413 page.
 - The `int` path convertor is replaced once, here, so an id beyond PostgreSQL's integer
@@ -64,6 +65,8 @@ TOO_DEEP = Refusal(
     "Something was wrong with that request",
     f"It was nested more than {MAX_JSON_DEPTH} levels deep, which Patchwork does not read.",
 )
+#: The only addresses taking a multipart form: a CSV of staff to invite (web/admin/onboarding.py).
+UPLOADS = frozenset({"/admin/practitioners/upload"})
 NO_UPLOADS = Refusal(
     415,
     "Patchwork does not accept file uploads",
@@ -165,10 +168,12 @@ def _unstorable_json(value: Any) -> bool:
     return False
 
 
-def body_refusal(headers: Headers, body: bytes) -> Refusal | None:
+def body_refusal(headers: Headers, body: bytes, path: str = "") -> Refusal | None:
     """Why the body cannot be accepted, if it cannot, whatever its Content-Type claims."""
     media_type, options = parse_options_header(headers.get("content-type", ""))
-    if media_type.startswith(b"multipart/"):  # any subtype: no form here sends one
+    if media_type.startswith(b"multipart/") and (
+        media_type != b"multipart/form-data" or path not in UPLOADS
+    ):
         return NO_UPLOADS
     charset = options.get(b"charset", b"utf-8").lower()
     if charset not in (b"utf-8", b"utf8") or not storable(body):
@@ -242,7 +247,7 @@ class InputGuard:
             if body is None:
                 refusal = TOO_LARGE
             else:
-                refusal = body_refusal(Headers(scope=scope), body)
+                refusal = body_refusal(Headers(scope=scope), body, scope["path"])
                 receive = replay(body)
         if refusal is not None:
             await refuse(scope, send, refusal)

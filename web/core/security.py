@@ -1,8 +1,9 @@
 """Security headers on every response, and CSRF protection on every unsafe request.
 
 CSRF uses a signed double submit: a random HttpOnly cookie, and a token derived
-from it with HMAC(SECRET_KEY) that pages carry in forms (`csrf_token`) and in a
-`<meta>` that static/app.js copies into htmx requests (`X-CSRF-Token`). A
+from it with HMAC(SECRET_KEY) that pages carry, masked afresh for each page (so a
+compressed page never repeats it), in forms (`csrf_token`, URL-encoded or multipart)
+and in a `<meta>` that static/app.js copies into htmx requests (`X-CSRF-Token`). A
 request from another origin is refused too (Origin / Sec-Fetch-Site). A body over
 `inputs.MAX_BODY_BYTES` is refused (413) before the CSRF check reads it.
 """
@@ -15,10 +16,13 @@ from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web.core import inputs
-from web.core.cookies import cookie_header, token_for
+from web.core.cookies import cookie_header, token_for, unmasked
 from web.core.settings import Settings
 
 SAFE_METHODS = inputs.SAFE_METHODS
@@ -39,6 +43,26 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "base-uri 'none'",
     ]
 )
+
+
+async def sent_token(scope: Scope, headers: Headers, body: bytes) -> str | None:
+    """The CSRF token a request carries: its header (htmx), or its form's `csrf_token` field,
+    URL-encoded or multipart (a file upload without JavaScript)."""
+    sent = headers.get("x-csrf-token")
+    kind = headers.get("content-type", "")
+    if sent is not None:
+        return sent
+    if kind.startswith("application/x-www-form-urlencoded"):
+        return parse_qs(body.decode("latin-1")).get("csrf_token", [None])[0]
+    if not kind.startswith("multipart/form-data"):
+        return None
+    try:
+        form = await Request(scope, inputs.replay(body)).form()
+    except (MultiPartException, HTTPException):
+        return None
+    field = form.get("csrf_token")
+    await form.close()
+    return field if isinstance(field, str) else None
 
 
 class SecurityMiddleware:
@@ -67,13 +91,14 @@ class SecurityMiddleware:
                 # Before the CSRF check: an oversized form is not an out-of-date one.
                 await inputs.refuse(scope, send, inputs.TOO_LARGE)
                 return
-            if not self._allowed(headers, body, cookie_value if existing else None):
+            sent = await sent_token(scope, headers, body)
+            if not self._allowed(headers, sent, cookie_value if existing else None):
                 await self.refuse(scope, inputs.replay(b""), send)
                 return
             receive = inputs.replay(body)
         await self.app(scope, receive, send)
 
-    def _allowed(self, headers: Headers, body: bytes, cookie_value: str | None) -> bool:
+    def _allowed(self, headers: Headers, sent: str | None, cookie_value: str | None) -> bool:
         origin = headers.get("origin")
         if origin is not None and origin != self.settings.origin:
             return False
@@ -81,13 +106,8 @@ class SecurityMiddleware:
             return False
         if cookie_value is None:
             return False
-        sent = headers.get("x-csrf-token")
-        if sent is None and headers.get("content-type", "").startswith(
-            "application/x-www-form-urlencoded"
-        ):
-            sent = parse_qs(body.decode("latin-1")).get("csrf_token", [None])[0]
         return sent is not None and hmac.compare_digest(
-            sent, token_for(self.settings, cookie_value)
+            unmasked(sent), token_for(self.settings, cookie_value)
         )
 
     def _with_headers(self, send: Send, set_cookie: str | None) -> Send:
