@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp
 
 from web.admin import audit_log, dashboard, onboarding, organisations, practitioners
@@ -31,15 +32,25 @@ from web.teams import attentions, checkins, circles, invitations, join_codes, me
 from web.teams import team as teams
 
 
+#: Bodies smaller than this travel uncompressed (gzip's overhead would outweigh it).
+COMPRESS_FROM = 500
+
+
 class Patchwork(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
         # Outermost, so security headers reach even the 500 page. It refuses an oversized
         # body (413) before its CSRF check; inside it, the input guard refuses (400) what the
         # database cannot store, before any route reads it.
-        return SecurityMiddleware(
-            InputGuard(super().build_middleware_stack()),
-            self.state.settings,
-            refuse=errors.csrf_refused,
+        # Compression is outermost of all, so every response, error pages included, can
+        # travel gzipped (the CSRF token is masked afresh per page, so it never repeats).
+        return GZipMiddleware(
+            SecurityMiddleware(
+                InputGuard(super().build_middleware_stack()),
+                self.state.settings,
+                refuse=errors.csrf_refused,
+            ),
+            minimum_size=COMPRESS_FROM,
+            compresslevel=6,
         )
 
 

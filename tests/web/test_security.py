@@ -77,7 +77,7 @@ async def test_error_pages_are_fragments_for_htmx_and_pages_otherwise(client):
     assert page.status_code == fragment.status_code == 404
     assert "<html" in page.text and "<html" not in fragment.text and "<html" in restore.text
     assert "Page not found" in fragment.text
-    assert page.headers["vary"] == "HX-Request"
+    assert page.headers["vary"].split(", ")[0] == "HX-Request"
 
 
 async def test_post_without_csrf_token_is_refused_and_changes_nothing(client):
@@ -139,9 +139,38 @@ async def test_static_files_are_cacheable_and_the_service_worker_is_revalidated(
     css = re.search(r'href="(/static/app\.css\?v=[0-9a-f]+)"', html).group(1)
     static = await client.get(css)
     assert static.status_code == 200
-    assert "immutable" in static.headers["cache-control"]
+    assert static.headers["cache-control"] == "public, max-age=31536000, immutable"
+    # Only the file's true hash makes it immutable: a wrong, stale or missing one does not.
+    for other in ("/static/app.css?v=0000000000", "/static/app.css", css + "&v=0000000000"):
+        answer = await client.get(other)
+        assert answer.headers["cache-control"] == "public, max-age=300", other
     worker = await client.get("/sw.js")
     assert worker.headers["cache-control"] == "no-cache"
     assert css in worker.text  # the shell it caches is the hashed assets
     manifest = await client.get("/manifest.webmanifest")
     assert manifest.json()["start_url"] == "/"
+
+
+async def test_responses_are_compressed_when_the_browser_asks(client):
+    """HTML, CSS, JS, SVG and JSON of 500 bytes or more travel gzipped to a browser that asks,
+    with their security headers; smaller bodies, and browsers that do not ask, get them plain."""
+    html = (await client.get("/signin")).text
+    import re
+
+    from web.app import COMPRESS_FROM
+
+    assets = re.findall(r'(?:href|src)="(/static/[^"]+\?v=[0-9a-f]+)"', html)
+    assert any(".js?" in a for a in assets) and any(".css?" in a for a in assets)
+    compressed = 0
+    for path in ["/signin", "/manifest.webmanifest", "/healthz", *assets]:
+        plain = await client.get(path, headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers, path
+        zipped = await client.get(path, headers={"Accept-Encoding": "gzip"})
+        assert zipped.status_code == 200 and zipped.headers["content-security-policy"], path
+        big = len(plain.content) >= COMPRESS_FROM
+        assert (zipped.headers.get("content-encoding") == "gzip") == big, path
+        if big:
+            assert "Accept-Encoding" in zipped.headers["vary"], path
+            assert int(zipped.headers["content-length"]) < len(plain.content), path
+            compressed += 1
+    assert compressed >= 3  # the page, the stylesheet, htmx

@@ -31,10 +31,14 @@ env = Environment(
 
 
 @cache
+def static_digest(name: str) -> str:
+    """The first 10 hex digits of a static file's SHA-256: its version."""
+    return hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:10]
+
+
 def static_url(name: str) -> str:
     """A content-hashed URL, so browsers may cache static files for a year."""
-    digest = hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:10]
-    return f"/static/{name}?v={digest}"
+    return f"/static/{name}?v={static_digest(name)}"
 
 
 def wants_fragment(request: Request) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import cache
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -14,7 +15,7 @@ from starlette.types import Scope
 
 from web.core import db
 from web.core.auth import public
-from web.core.render import ROOT, STATIC, page_or_block, static_url
+from web.core.render import ROOT, STATIC, page_or_block, static_digest, static_url
 
 SHELL_FILES = (
     "app.css",
@@ -27,12 +28,15 @@ SHELL_FILES = (
 
 
 class HashedStaticFiles(StaticFiles):
-    """Static files; URLs carrying a content hash (?v=) may be cached for a year."""
+    """Static files; a URL carrying the file's true content hash (?v=, as `static_url` makes
+    it) may be cached for a year. Any other version, or none, only for five minutes: a stale
+    or made-up ?v= must not pin a file in browsers."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
         if response.status_code == 200:
-            versioned = b"v=" in scope.get("query_string", b"")
+            asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("v", [""])
+            versioned = asked == [static_digest(path)]
             response.headers["Cache-Control"] = (
                 "public, max-age=31536000, immutable" if versioned else "public, max-age=300"
             )
