@@ -5,24 +5,11 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-ACTIONS = (
-    "signin.requested",
-    "signin.succeeded",
-    "signin.failed",
-    "signin.refused",
-    "signout",
-    "team.viewed",
-    "team.refused",
-    "client.searched",
-    "client.added",
-    "team.joined",
-    "team.left",
-    "admin.changed",
-)
-
 
 class AuditEvent(Model):
-    """One audited action. Deliberately without foreign keys: rows outlive what they name."""
+    """One audited action. Deliberately without foreign keys: rows outlive what they name.
+    Every action the code records is listed, with its label, in web/admin/audit_log_events.py
+    (a test keeps that list complete)."""
 
     id = fields.BigIntField(primary_key=True)
     at = fields.DatetimeField(auto_now_add=True)
@@ -41,4 +28,10 @@ class AuditEvent(Model):
     class Meta:
         table = "audit_event"
         ordering = ["-at", "-id"]
-        indexes = (("actor_id", "at"), ("client_id", "at"), ("area_id", "at"), ("action", "at"))
+        indexes = (
+            ("actor_id", "at"),
+            ("client_id", "at"),
+            ("area_id", "at"),
+            ("action", "at"),
+            ("at", "id"),
+        )

@@ -109,6 +109,7 @@ async def test_a_client_whose_team_is_empty_past_retention_is_removed_with_every
     # The audit trail keeps the id, and nothing else about Leo, at the time of removal.
     [event] = await AuditEvent.filter(action="client.removed")
     assert event.client_id == leo.id and event.detail in ({}, None)  # type: ignore[attr-defined]
+    assert event.area_id == leo.area_id  # type: ignore[attr-defined]  # for its administrators
     with later(settings.retention_months, days=1):
         assert abs(event.at - clock.now()) < timedelta(minutes=1)
 

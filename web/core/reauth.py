@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from web.core.auth import REAUTH_WINDOW
 from web.core.clock import now
-from web.core.errors import error_page
+from web.core.render import page_or_block
 
 
 def signed_in_recently(request: Request) -> bool:
@@ -23,12 +23,18 @@ def signed_in_recently(request: Request) -> bool:
 
 def sign_in_again(request: Request, doing: str, back_to: str) -> Response:
     """The refusal: `doing` says what needs it ("To remove a passkey"), `back_to` is the form."""
-    return error_page(
+    # The error page's template through render directly (not errors.error_page): that keeps
+    # the administration pages' import chain within tests/test_layout.py's depth.
+    return page_or_block(
         request,
-        403,
-        f"{doing}, sign in again first (it keeps your account safe if someone else picks up "
-        "this device).",
-        title="Please sign in again",
-        action_url=f"/signin?next={quote(back_to, safe='')}",
-        action_label="Sign in again",
+        "errors/error.html",
+        {
+            "status_code": 403,
+            "title": "Please sign in again",
+            "message": f"{doing}, sign in again first (it keeps your account safe if someone "
+            "else picks up this device).",
+            "action_url": f"/signin?next={quote(back_to, safe='')}",
+            "action_label": "Sign in again",
+        },
+        status_code=403,
     )

@@ -99,6 +99,8 @@ async def _remove(client_ids: list[int]) -> Removed:
     counts are what was deleted."""
     async with in_transaction():
         removed = await _counted(client_ids)
+        # Kept with each removal's audit event, so local administrators see their councils'.
+        areas = dict(await Client.filter(id__in=client_ids).values_list("id", "area_id"))
         attention_ids = Subquery(Attention.filter(client_id__in=client_ids).values("id"))
         await AttentionSeen.filter(attention_id__in=attention_ids).delete()
         await Attention.filter(client_id__in=client_ids).delete()
@@ -111,7 +113,10 @@ async def _remove(client_ids: list[int]) -> Removed:
         await Client.filter(id__in=client_ids).delete()
         moment = clock.now()
         await AuditEvent.bulk_create(
-            [AuditEvent(at=moment, action="client.removed", client_id=i) for i in client_ids]
+            [
+                AuditEvent(at=moment, action="client.removed", client_id=i, area_id=areas[i])
+                for i in client_ids
+            ]
         )
     return removed
 
