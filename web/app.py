@@ -31,7 +31,6 @@ from web.signup import steps as signup
 from web.teams import attentions, checkins, circles, invitations, join_codes, meetings, membership
 from web.teams import team as teams
 
-
 #: Bodies smaller than this travel uncompressed (gzip's overhead would outweigh it).
 COMPRESS_FROM = 500
 

@@ -200,7 +200,9 @@ async def test_every_unsafe_route_refuses_a_missing_stolen_or_forged_token(setti
             assert not refused(response), f"{method} {path} refused with a valid token"
             if changed(before, await snapshot()):
                 harmful.append((method, path))
-        assert len(harmful) >= len(routes) // 2, harmful
+        # (Administration routes refuse Priya after the check, so they change nothing here.)
+        practitioners_routes = [r for r in routes if not r[1].startswith("/admin")]
+        assert len(harmful) >= len(practitioners_routes) // 2, harmful
     # Iterated from app.routes: these are some of them, every kind of unsafe method.
     assert {
         ("POST", "/clients/{client_id:int}/leave"),

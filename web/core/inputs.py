@@ -67,6 +67,8 @@ TOO_DEEP = Refusal(
 )
 #: The only addresses taking a multipart form: a CSV of staff to invite (web/admin/onboarding.py).
 UPLOADS = frozenset({"/admin/practitioners/upload"})
+#: What an upload address may carry: a 256 KB staff list and the form around it.
+MAX_UPLOAD_BYTES = 264 * 1024
 NO_UPLOADS = Refusal(
     415,
     "Patchwork does not accept file uploads",
@@ -171,9 +173,9 @@ def _unstorable_json(value: Any) -> bool:
 def body_refusal(headers: Headers, body: bytes, path: str = "") -> Refusal | None:
     """Why the body cannot be accepted, if it cannot, whatever its Content-Type claims."""
     media_type, options = parse_options_header(headers.get("content-type", ""))
-    if media_type.startswith(b"multipart/") and (
-        media_type != b"multipart/form-data" or path not in UPLOADS
-    ):
+    if media_type == b"multipart/form-data" and path in UPLOADS:
+        return None  # a file in whatever encoding: the route decodes it and refuses NUL
+    if media_type.startswith(b"multipart/"):
         return NO_UPLOADS
     charset = options.get(b"charset", b"utf-8").lower()
     if charset not in (b"utf-8", b"utf8") or not storable(body):
@@ -193,9 +195,11 @@ def body_refusal(headers: Headers, body: bytes, path: str = "") -> Refusal | Non
 
 
 async def read_body(scope: Scope, receive: Receive) -> bytes | None:
-    """The whole body, or None when it is over MAX_BODY_BYTES (reading no further)."""
+    """The whole body, or None when it is over MAX_BODY_BYTES (MAX_UPLOAD_BYTES at an upload
+    address), reading no further."""
+    limit = MAX_UPLOAD_BYTES if scope["path"] in UPLOADS else MAX_BODY_BYTES
     length = Headers(scope=scope).get("content-length", "")
-    if length.isascii() and length.isdigit() and int(length) > MAX_BODY_BYTES:
+    if length.isascii() and length.isdigit() and int(length) > limit:
         return None
     chunks: list[bytes] = []
     size = 0
@@ -203,7 +207,7 @@ async def read_body(scope: Scope, receive: Receive) -> bytes | None:
         message = await receive()
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        if size > limit:
             return None
         chunks.append(chunk)
         if not message.get("more_body", False):
