@@ -32,8 +32,9 @@ FILTERS = {
 
 
 def never_joined() -> Q:
-    """Signed up and active, and never on any team (discreet memberships count as joins)."""
-    ever = Subquery(Membership.all().values("practitioner_id"))
+    """Signed up and active, and never seen on any team: a membership that has only ever been
+    discreet does not count, so the list is the same whether or not one exists."""
+    ever = Subquery(Membership.filter(visible_since__isnull=False).values("practitioner_id"))
     return Q(active=True, signup_step__gte=SIGNUP_ANSWERED) & ~Q(id__in=ever)
 
 
