@@ -26,3 +26,11 @@ async def sign_in(client: httpx.AsyncClient, practitioner: Practitioner) -> http
     )
     assert response.status_code == 303, response.text
     return response
+
+
+CSRF_TOKENS = re.compile(r'(name="csrf-token" content=|name="csrf_token" value=)"[^"]+"')
+
+
+def without_csrf(html: str) -> str:
+    """The page without its CSRF tokens (masked afresh on every page), for comparing pages."""
+    return CSRF_TOKENS.sub(r'\1"…"', html)
