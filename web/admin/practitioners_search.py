@@ -32,9 +32,10 @@ FILTERS = {
 
 
 def never_joined() -> Q:
-    """Signed up and active, and never seen on any team: a membership that has only ever been
-    discreet does not count, so the list is the same whether or not one exists."""
-    ever = Subquery(Membership.filter(visible_since__isnull=False).values("practitioner_id"))
+    """Signed up and active, and on no team but discreetly: a discreet membership does not
+    count, so the list (and the dashboard's figure, its length) is the same whether or not one
+    exists."""
+    ever = Subquery(Membership.filter(discreet=False).values("practitioner_id"))
     return Q(active=True, signup_step__gte=SIGNUP_ANSWERED) & ~Q(id__in=ever)
 
 
