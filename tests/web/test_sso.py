@@ -195,6 +195,22 @@ async def test_a_deactivated_account_is_refused(client, oidc):
     assert not await AuditEvent.filter(action="signin.succeeded").exists()
 
 
+async def test_a_provider_never_speaks_for_someone_of_another_organisation(client, oidc):
+    """An account whose address is in the organisation's domain but who belongs to another
+    organisation (placed there by an invitation, say) is not signed in by this provider, nor
+    linked to it: the provider's administrator could otherwise become them."""
+    await sso_organisation(oidc)
+    elsewhere = await support.organisation(
+        "Wyndham City Council — Youth Services", "wyndham.example", area_code="LGA27260"
+    )
+    priya = await support.practitioner(org=elsewhere, role="state_admin")
+    oidc.user = {"sub": "made-up", "email": PRIYA, "email_verified": True}
+    answer = await round_trip(client, PRIYA)
+    assert "belongs to someone in another organisation" in answer.text
+    await refused_without_a_session(answer)
+    assert (await Practitioner.get(id=priya.id)).oidc_subject is None
+
+
 async def test_an_organisation_whose_sso_was_removed_is_refused(client, oidc):
     org = await sso_organisation(oidc)
     priya = await support.practitioner(org=org)

@@ -75,17 +75,18 @@ async def organisation_problems(
     named = row.organisation
     if not row.organisation_name:
         return ["Organisation missing"]
-    if named is None:
-        return [f"No organisation called “{row.organisation_name}” on Patchwork"]
-    if looked_after is not None and named.area_id not in looked_after:
-        return [f"{named.name} is outside your areas"]
+    # Unknown and outside one's areas read alike: the preview tells nothing of other areas.
+    if named is None or (looked_after is not None and named.area_id not in looked_after):
+        return [f"No organisation called “{row.organisation_name}” in your areas"]
     if not valid_email(row.email):
         return []
     domain_owners = owners.get(vouching.domain_of(row.email), [])
     if domain_owners and named.id not in {o.id for o in domain_owners}:
+        owner = domain_owners[0]
+        seen = looked_after is None or owner.area_id in looked_after  # type: ignore[attr-defined]
         return [
-            f"Their email address belongs to {domain_owners[0].name}, which they would join "
-            f"instead of {named.name}"
+            f"Their email address belongs to {owner.name if seen else 'another organisation'}, "
+            f"which they would join instead of {named.name}"
         ]
     if named.sensitive and await vouching.unvouchable(row.email, named):
         return [

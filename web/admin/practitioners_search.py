@@ -105,7 +105,8 @@ async def page_of(where: Q, q: str, after: int | None) -> Found:
         by_id = {p.id: p for p in await loaded(Practitioner.filter(id__in=ids))}
         people = [by_id[i] for i in ids if i in by_id]
     else:
-        if after is not None and (last := await Practitioner.get_or_none(id=after)) is not None:
+        last = None if after is None else await Practitioner.filter(where, id=after).first()
+        if last is not None:  # (within `where`: an id outside says nothing about order)
             query = query.filter(Q(name__gt=last.name) | Q(name=last.name, id__gt=last.id))
         people = await loaded(query.order_by("name", "id").limit(PER_PAGE + 1))
     more = len(people) > PER_PAGE

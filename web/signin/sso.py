@@ -233,8 +233,9 @@ def signing_algorithms(metadata: dict[str, Any]) -> list[str]:
 
 
 async def match_practitioner(organisation: Organisation, claims: dict[str, Any]) -> Practitioner:
-    """By (issuer, subject) first; then by a verified email in a domain this organisation owns.
-    A new practitioner is created only for such a domain, so providers cannot collide."""
+    """By (issuer, subject) first; then by a verified email in a domain this organisation owns,
+    of someone who belongs to this organisation. A new practitioner is created only for such a
+    domain, so providers cannot collide."""
     issuer, subject = organisation.oidc_issuer, str(claims["sub"])
     known = await Practitioner.get_or_none(oidc_issuer=issuer, oidc_subject=subject)
     if known is not None:
@@ -258,6 +259,13 @@ async def match_practitioner(organisation: Organisation, claims: dict[str, Any])
             oidc_issuer=issuer,
             oidc_subject=subject,
             signup_step=0,
+        )
+    if practitioner.organisation_id != organisation.id:  # type: ignore[attr-defined]
+        # Only the provider of the organisation someone belongs to may speak for them: an
+        # administrator pointing another organisation's sign-in at their own provider must not
+        # become them.
+        raise SsoRefused(
+            "This email belongs to someone in another organisation: sign in with an email link."
         )
     if practitioner.oidc_issuer and (practitioner.oidc_issuer, practitioner.oidc_subject) != (
         issuer,
