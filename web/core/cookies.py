@@ -32,7 +32,7 @@ def masked(token: str) -> str:
     """A random pad, then the token XORed with it, in hex: a different string each time."""
     secret = bytes.fromhex(token)
     pad = secrets.token_bytes(len(secret))
-    return (pad + bytes(a ^ b for a, b in zip(pad, secret, strict=True))).hex()
+    return (pad + _xor(pad, secret)).hex()
 
 
 def unmasked(sent: str) -> str:
@@ -41,10 +41,15 @@ def unmasked(sent: str) -> str:
         raw = bytes.fromhex(sent)
     except ValueError:
         return ""
-    half = len(raw) // 2
-    if half == 0 or len(raw) != 2 * half:
+    if len(raw) % 2:
         return ""
-    return bytes(a ^ b for a, b in zip(raw[:half], raw[half:], strict=True)).hex()
+    half = len(raw) // 2
+    return _xor(raw[:half], raw[half:]).hex()
+
+
+def _xor(pad: bytes, data: bytes) -> bytes:
+    """`pad` XOR `data`, two byte strings of one length."""
+    return (int.from_bytes(pad) ^ int.from_bytes(data)).to_bytes(len(pad))  # big-endian
 
 
 def cookie_header(settings: Settings, name: str, value: str, max_age: int | None = None) -> str:
