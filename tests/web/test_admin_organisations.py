@@ -1,7 +1,11 @@
 """Administrators manage the organisations based in the councils they look after: the list,
 creating and editing every setting, domains unique across organisations, a client secret
 that is stored and never shown again, the sensitive flag leaving memberships alone, a recent
-sign-in before any change, an audit event after each, and hostile input refused."""
+sign-in before any change, an audit event after each, and hostile input refused.
+
+Only a state administrator sets email domains and single sign-on (a local administrator who
+could would be able to sign in as anyone in the organisation), and never a public email
+service's domain."""
 
 from __future__ import annotations
 
@@ -58,6 +62,18 @@ async def as_grace(client):
 async def state_admin():
     dffh = await support.organisation("DFFH — Child Protection", "dffh.example")
     return await support.practitioner("Sasha State", "sasha@dffh.example", dffh, role="state_admin")
+
+
+async def as_sasha(client):
+    """The same world, signed in as Sasha, a state administrator."""
+    made = await world()
+    made["sasha"] = await state_admin()
+    await sign_in(client, made["sasha"])
+    return made
+
+
+async def signed_in_as(client, who: str):
+    return await (as_sasha if who == "sasha" else as_grace)(client)
 
 
 async def form_of(organisation: Organisation, **changes) -> dict:
@@ -209,7 +225,21 @@ async def test_organisations_outside_her_councils_are_the_same_404_as_missing_on
 # -- creating and editing --------------------------------------------------------------------
 
 
+NEW_HUB = {
+    "name": "  Brimbank   Youth Hub ",
+    "service_type": "Youth Services",
+    "duty_phone": "03 9249 4000",
+    "duty_email": "Intake@YouthHub.example",
+    "domains": "YouthHub.example\n@hub.brimbank.example, youthhub.example\n",
+    "sensitive": "yes",
+    "oidc_issuer": "https://id.youthhub.example/realms/staff",
+    "oidc_client_id": "patchwork",
+    "oidc_client_secret": SECRET,
+}
+
+
 async def test_grace_creates_an_organisation_in_her_councils(client):
+    """With no email domains and no single sign-on, whatever the form sends for them."""
     made = await as_grace(client)
     brimbank, melton = await Area.get(code=BRIMBANK), await Area.get(code=MELTON)
     form = await client.get("/admin/organisations/new")
@@ -219,18 +249,10 @@ async def test_grace_creates_an_organisation_in_her_councils(client):
         client,
         "/admin/organisations/new",
         {
-            "name": "  Brimbank   Youth Hub ",
-            "service_type": "Youth Services",
+            **NEW_HUB,
             "parent_id": str(made["brimbank"].id),
             "area_id": str(brimbank.id),
             "served": [str(melton.id), str(brimbank.id)],
-            "duty_phone": "03 9249 4000",
-            "duty_email": "Intake@YouthHub.example",
-            "domains": "YouthHub.example\n@hub.brimbank.example, youthhub.example\n",
-            "sensitive": "yes",
-            "oidc_issuer": "https://id.youthhub.example/realms/staff",
-            "oidc_client_id": "patchwork",
-            "oidc_client_secret": SECRET,
         },
     )
     assert created.status_code == 303, created.text
@@ -246,6 +268,42 @@ async def test_grace_creates_an_organisation_in_her_councils(client):
         "intake@youthhub.example",
         True,
     )
+    assert (hub.oidc_issuer, hub.oidc_client_id, hub.oidc_client_secret) == ("", "", "")
+    assert await OrganisationDomain.filter(organisation=hub).count() == 0
+    # The council it is based in is not also "served".
+    assert await OrganisationArea.filter(organisation=hub).values_list("area_id", flat=True) == [
+        melton.id
+    ]
+    [event] = await events("organisation.created")
+    assert event.actor_id == made["grace"].id and event.area_id == brimbank.id
+    assert event.detail["organisation_id"] == hub.id
+    assert set(event.detail["fields"]) >= {"name", "sensitive"}
+    assert not set(event.detail["fields"]) & {
+        "domains",
+        "oidc_issuer",
+        "oidc_client_id",
+        "oidc_client_secret",
+    }
+    shown = await client.get(created.headers["location"])
+    assert "The organisation is created." in shown.text
+    assert SECRET not in shown.text
+
+
+async def test_a_state_administrator_creates_one_with_domains_and_single_sign_on(client):
+    made = await as_sasha(client)
+    brimbank, melton = await Area.get(code=BRIMBANK), await Area.get(code=MELTON)
+    created = await post(
+        client,
+        "/admin/organisations/new",
+        {
+            **NEW_HUB,
+            "parent_id": str(made["brimbank"].id),
+            "area_id": str(brimbank.id),
+            "served": [str(melton.id)],
+        },
+    )
+    assert created.status_code == 303, created.text
+    hub = await Organisation.get(name="Brimbank Youth Hub")
     assert (hub.oidc_issuer, hub.oidc_client_id, hub.oidc_client_secret) == (
         "https://id.youthhub.example/realms/staff",
         "patchwork",
@@ -254,16 +312,9 @@ async def test_grace_creates_an_organisation_in_her_councils(client):
     assert sorted(
         await OrganisationDomain.filter(organisation=hub).values_list("domain", flat=True)
     ) == ["hub.brimbank.example", "youthhub.example"]
-    # The council it is based in is not also "served".
-    assert await OrganisationArea.filter(organisation=hub).values_list("area_id", flat=True) == [
-        melton.id
-    ]
     [event] = await events("organisation.created")
-    assert event.actor_id == made["grace"].id and event.area_id == brimbank.id
-    assert event.detail["organisation_id"] == hub.id
+    assert event.actor_id == made["sasha"].id
     assert set(event.detail["fields"]) >= {"name", "domains", "sensitive", "oidc_client_secret"}
-    shown = await client.get(created.headers["location"])
-    assert "The organisation is created." in shown.text
 
 
 async def test_a_new_organisation_must_be_based_in_her_councils(client):
@@ -290,14 +341,18 @@ CHANGES = [
     ("service_type", "Health"),
     ("duty_phone", "(03) 9249-4000"),
     ("duty_email", "mch@brimbank.example"),
-    ("domains", "brimbank.example\nmch.brimbank.example"),
     ("sensitive", "yes"),
 ]
 
 
-@pytest.mark.parametrize(("field", "value"), CHANGES)
-async def test_each_field_can_be_changed_and_only_it_is_audited(client, field, value):
-    made = await as_grace(client)
+@pytest.mark.parametrize(
+    ("who", "field", "value"),
+    [("grace", *change) for change in CHANGES]
+    + [("sasha", *change) for change in CHANGES]
+    + [("sasha", "domains", "brimbank.example\nmch.brimbank.example")],
+)
+async def test_each_field_can_be_changed_and_only_it_is_audited(client, who, field, value):
+    made = await signed_in_as(client, who)
     brimbank = made["brimbank"]
     answer = await post(
         client, f"/admin/organisations/{brimbank.id}", await form_of(brimbank, **{field: value})
@@ -378,8 +433,8 @@ async def test_saving_an_unchanged_form_changes_and_audits_nothing(client):
 # -- email domains ---------------------------------------------------------------------------
 
 
-async def test_a_domain_belongs_to_one_organisation_named_only_when_she_may_see_it(client):
-    made = await as_grace(client)
+async def test_a_domain_belongs_to_one_organisation(client):
+    made = await as_sasha(client)
     melton = made["melton"]
     path = f"/admin/organisations/{melton.id}"
     before = await support.snapshot()
@@ -391,10 +446,9 @@ async def test_a_domain_belongs_to_one_organisation_named_only_when_she_may_see_
         "brimbank.example already belongs to Brimbank City Council — Maternal &amp; Child Health"
         in seen.text
     )
-    unseen = await post(client, path, await form_of(melton, domains="wyndham.example"))
-    assert unseen.status_code == 422
-    assert "wyndham.example already belongs to another organisation" in unseen.text
-    assert "Wyndham City Council" not in unseen.text
+    elsewhere = await post(client, path, await form_of(melton, domains="wyndham.example"))
+    assert elsewhere.status_code == 422
+    assert "wyndham.example already belongs to Wyndham City Council" in elsewhere.text
     for bad in (
         "not a domain",
         "x@melton.example",
@@ -428,6 +482,195 @@ async def test_a_domain_belongs_to_one_organisation_named_only_when_she_may_see_
     ].id  # type: ignore[attr-defined]
 
 
+async def test_the_owner_of_a_domain_is_named_only_to_an_administrator_who_may_see_it(client):
+    from web.admin.organisations_form import read_domains
+
+    made = await world()
+    melton = made["melton"]
+    hers = [(await Area.get(code=BRIMBANK)).id, (await Area.get(code=MELTON)).id]
+    _, unseen = await read_domains("wyndham.example", melton.id, hers)
+    assert unseen == "wyndham.example already belongs to another organisation"
+    _, seen = await read_domains("brimbank.example", melton.id, hers)
+    assert seen == f"brimbank.example already belongs to {made['brimbank'].name}"
+
+
+PUBLIC = (
+    "gmail.com googlemail.com outlook.com hotmail.com live.com msn.com yahoo.com yahoo.com.au "
+    "icloud.com me.com aol.com protonmail.com proton.me bigpond.com bigpond.net.au "
+    "optusnet.com.au gmx.com mail.com zoho.com yandex.com"
+).split()
+
+
+async def test_a_public_email_service_is_never_an_organisations_domain(client):
+    made = await as_sasha(client)
+    melton = made["melton"]
+    path = f"/admin/organisations/{melton.id}"
+    before = await support.snapshot()
+    for domain in [*PUBLIC, "GMail.com", "@hotmail.com"]:
+        for target in (path, "/admin/organisations/new"):
+            refused = await post(
+                client,
+                target,
+                await form_of(melton, name="Public Mail", domains=f"melton.example\n{domain}"),
+            )
+            assert refused.status_code == 422, (target, domain)
+            assert 'href="#domains"' in refused.text
+            plain = domain.lower().lstrip("@")
+            assert f"{plain} is a public email service: anyone can have an address there" in (
+                refused.text
+            )
+    assert support.changed(before, await support.snapshot()) == []
+    # A council's own domain at a public suffix is fine.
+    kept = await post(client, path, await form_of(melton, domains="melton.vic.gov.au"))
+    assert kept.status_code == 303
+
+
+# -- only a state administrator sets domains and single sign-on ------------------------------
+
+TAKEOVER = {
+    "domains": "brimbank.example\nattacker.example",
+    "oidc_issuer": "https://id.attacker.example",
+    "oidc_client_id": "attacker",
+    "oidc_client_secret": "attacker-secret-1234",
+}
+NOTE = (
+    "Only a state administrator can change email domains and single sign-on: they decide "
+    "whose sign-ins this organisation vouches for."
+)
+
+
+async def with_sso(organisation: Organisation) -> Organisation:
+    organisation.oidc_issuer, organisation.oidc_client_id, organisation.oidc_client_secret = (
+        "https://id.brimbank.example",
+        "patchwork-mch",
+        SECRET,
+    )
+    await organisation.save()
+    return organisation
+
+
+async def sign_ins_of(organisation: Organisation) -> tuple:
+    stored = await Organisation.get(id=organisation.id)
+    domains = await OrganisationDomain.filter(organisation=organisation).values_list(
+        "domain", flat=True
+    )
+    return (
+        sorted(map(str, domains)),
+        stored.oidc_issuer,
+        stored.oidc_client_id,
+        stored.oidc_client_secret,
+    )
+
+
+async def test_a_local_administrators_save_keeps_the_domains_and_single_sign_on(client):
+    made = await as_grace(client)
+    brimbank = await with_sso(made["brimbank"])
+    path = f"/admin/organisations/{brimbank.id}"
+    kept = await sign_ins_of(brimbank)
+    assert kept == (["brimbank.example"], "https://id.brimbank.example", "patchwork-mch", SECRET)
+    # Only her sign-in fields changed: nothing to save.
+    ignored = await post(client, path, await form_of(brimbank, **TAKEOVER))
+    assert ignored.status_code == 303
+    assert ignored.headers["location"] == f"{path}?done=unchanged"
+    for sent in (
+        TAKEOVER,
+        {"domains": "", "oidc_issuer": "", "oidc_client_id": "", "oidc_client_secret": ""},
+        # Not even checked, so never a 422 for them.
+        {"domains": "gmail.com\nnot a domain", "oidc_issuer": "javascript:alert(1)"},
+    ):
+        answer = await post(client, path, await form_of(brimbank, name="Renamed MCH", **sent))
+        assert answer.status_code == 303, answer.text
+        assert answer.headers["location"] == f"{path}?done=saved"
+        assert await sign_ins_of(brimbank) == kept
+        assert (await Organisation.get(id=brimbank.id)).name == "Renamed MCH"
+        brimbank.name = "Brimbank City Council — Maternal & Child Health"
+        await brimbank.save(update_fields=["name"])
+    # Leaving a field out of the form keeps it too.
+    bare = await form_of(brimbank, sensitive="yes")
+    for name in ("domains", "oidc_issuer", "oidc_client_id", "oidc_client_secret"):
+        bare.pop(name)
+    assert (await post(client, path, bare)).status_code == 303
+    assert await sign_ins_of(brimbank) == kept
+    assert [e.detail["fields"] for e in await events("organisation.updated")] == [
+        ["name"],
+        ["name"],
+        ["name"],
+        ["sensitive"],
+    ]
+    assert await OrganisationDomain.filter(domain="attacker.example").count() == 0
+    assert "attacker-secret-1234" not in repr(
+        await AuditEvent.all().values_list("detail", flat=True)
+    )
+
+
+async def test_a_state_administrators_save_changes_the_domains_and_single_sign_on(client):
+    made = await as_sasha(client)
+    brimbank = await with_sso(made["brimbank"])
+    path = f"/admin/organisations/{brimbank.id}"
+    answer = await post(client, path, await form_of(brimbank, **TAKEOVER))
+    assert answer.status_code == 303, answer.text
+    assert await sign_ins_of(brimbank) == (
+        ["attacker.example", "brimbank.example"],
+        "https://id.attacker.example",
+        "attacker",
+        "attacker-secret-1234",
+    )
+    [event] = await events("organisation.updated")
+    assert event.detail["fields"] == [
+        "domains",
+        "oidc_issuer",
+        "oidc_client_id",
+        "oidc_client_secret",
+    ]
+
+
+async def test_a_local_administrator_may_not_remove_single_sign_on(client):
+    made = await as_grace(client)
+    brimbank = await with_sso(made["brimbank"])
+    path = f"/admin/organisations/{brimbank.id}"
+    before = await support.snapshot()
+    refused = await post(client, f"{path}/sso/remove", {})
+    assert refused.status_code == 403
+    assert "You cannot do that" in refused.text and NOTE in refused.text
+    assert f'href="{path}"' in refused.text
+    assert support.changed(before, await support.snapshot()) == []
+    assert await events("organisation.updated") == []
+    assert (await Organisation.get(id=brimbank.id)).has_sso
+
+
+async def test_a_local_administrator_sees_domains_and_single_sign_on_read_only(client):
+    made = await as_grace(client)
+    brimbank = await with_sso(made["brimbank"])
+    page = (await client.get(f"/admin/organisations/{brimbank.id}")).text
+    assert NOTE in page
+    assert "brimbank.example" in page
+    assert "https://id.brimbank.example" in page and "patchwork-mch" in page
+    assert SECRET not in page and SECRET[:12] not in page
+    for field in ("domains", "oidc_issuer", "oidc_client_id", "oidc_client_secret"):
+        assert f'name="{field}"' not in page
+    assert "/sso/remove" not in page
+    melton = (await client.get(f"/admin/organisations/{made['melton'].id}")).text
+    assert NOTE in melton and "Not set up" in melton
+    blank = (await client.get("/admin/organisations/new")).text
+    assert NOTE in blank and 'name="domains"' not in blank
+    # A form shown again with a problem is read-only too.
+    shown_again = await post(
+        client, f"/admin/organisations/{brimbank.id}", await form_of(brimbank, name="", **TAKEOVER)
+    )
+    assert shown_again.status_code == 422
+    assert NOTE in shown_again.text and "attacker" not in shown_again.text
+    assert SECRET not in shown_again.text
+
+
+async def test_a_state_administrator_sees_the_form_without_the_note(client):
+    made = await as_sasha(client)
+    brimbank = await with_sso(made["brimbank"])
+    page = (await client.get(f"/admin/organisations/{brimbank.id}")).text
+    assert NOTE not in page
+    assert 'name="domains"' in page and 'name="oidc_client_secret"' in page
+    assert "/sso/remove" in page and SECRET not in page
+
+
 # -- single sign-on --------------------------------------------------------------------------
 
 
@@ -439,7 +682,7 @@ async def everything_shown(client, path: str) -> str:
 
 
 async def test_the_client_secret_is_stored_never_shown_replaceable_and_removable(client):
-    made = await as_grace(client)
+    made = await as_sasha(client)
     brimbank = made["brimbank"]
     path = f"/admin/organisations/{brimbank.id}"
     sso = {"oidc_issuer": "https://id.brimbank.example", "oidc_client_id": "patchwork-mch"}
@@ -488,7 +731,7 @@ async def test_the_client_secret_is_stored_never_shown_replaceable_and_removable
 
 
 async def test_clearing_the_issuer_and_client_id_also_deletes_the_secret(client):
-    made = await as_grace(client)
+    made = await as_sasha(client)
     brimbank = made["brimbank"]
     brimbank.oidc_issuer, brimbank.oidc_client_id, brimbank.oidc_client_secret = (
         "https://id.brimbank.example",
@@ -520,7 +763,7 @@ async def test_clearing_the_issuer_and_client_id_also_deletes_the_secret(client)
     ],
 )
 async def test_single_sign_on_settings_are_checked(client, issuer, client_id):
-    made = await as_grace(client)
+    made = await as_sasha(client)
     brimbank = made["brimbank"]
     before = await support.snapshot()
     answer = await post(
@@ -615,14 +858,21 @@ HOSTILE = [
     {"duty_phone": "1" * 41},
     {"duty_email": "not-an-email"},
     {"duty_email": "a" * 250 + "@x.example"},
+]
+#: Only a state administrator's form sends these.
+HOSTILE_SIGN_INS = [
     {"domains": "x" * 20000},
     {"oidc_client_secret": "y" * 301, "oidc_issuer": "https://id.example", "oidc_client_id": "c"},
 ]
 
 
-@pytest.mark.parametrize("change", HOSTILE)
-async def test_bad_input_is_a_422_form_and_changes_nothing(client, change):
-    made = await as_grace(client)
+@pytest.mark.parametrize(
+    ("who", "change"),
+    [("grace", change) for change in HOSTILE]
+    + [("sasha", change) for change in HOSTILE + HOSTILE_SIGN_INS],
+)
+async def test_bad_input_is_a_422_form_and_changes_nothing(client, who, change):
+    made = await signed_in_as(client, who)
     brimbank = made["brimbank"]
     before = await support.snapshot()
     for path in ("/admin/organisations/new", f"/admin/organisations/{brimbank.id}"):
@@ -657,7 +907,7 @@ async def test_a_domain_taken_between_the_check_and_the_save_is_a_422_and_saves_
     save is rolled back, and the form says what happened."""
     from web.admin import organisations_form
 
-    made = await as_grace(client)
+    made = await as_sasha(client)
     melton = made["melton"]
 
     async def unchecked(raw, own_id, looked_after):

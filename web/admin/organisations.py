@@ -5,6 +5,11 @@ A local administrator manages the organisations based in the councils they look 
 other (or a missing) organisation is the same 404. Every change needs a recent sign-in, is
 saved in one transaction and audited with the names of the fields it changed. The client
 secret is stored and never shown again, not even to whoever typed it.
+
+Only a state administrator sets the email domains and single sign-on: together they decide
+whose sign-ins the organisation vouches for, so a local administrator who could set them
+could sign in as any of its people. A local administrator sees them read-only, their saves
+leave them as stored (whatever the form sends) and removing single sign-on is refused.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from web.admin.rules import (
     councils,
     within,
 )
+from web.core.auth import me
+from web.core.errors import error_page
 from web.core.reauth import signed_in_recently
 
 #: What the banner says after a change (`?done=`).
@@ -42,7 +49,16 @@ NOTICES = {
     "sso-removed": "Single sign-on is removed: its people now sign in with a passkey or an "
     "emailed link.",
 }
+SIGN_INS_REFUSED = (
+    "Only a state administrator can change email domains and single sign-on: they decide "
+    "whose sign-ins this organisation vouches for."
+)
 CONFLICT = "Someone else has just used this name or one of these domains: check and try again"
+
+
+def sets_sign_ins(request: Request) -> bool:
+    """Whether this administrator may set email domains and single sign-on."""
+    return me(request).role == "state_admin"
 
 
 @administrator
@@ -70,7 +86,7 @@ def changed_fields(
     after = submitted.values
     names = [form.AUDITED[key] for key in form.AUDITED if before[key] != after[key]]
     sso_off = not after["oidc_issuer"] and not after["oidc_client_id"]
-    if submitted.new_secret or (secret_stored and sso_off):
+    if submitted.new_secret or (submitted.sign_ins and secret_stored and sso_off):
         names.append("oidc_client_secret")
     return names
 
@@ -110,6 +126,8 @@ async def form_page(
             # Whether a secret is stored, never what it is.
             "secret_stored": bool(organisation and organisation.oidc_client_secret),
             "secret_dropped": secret_dropped,
+            "sets_sign_ins": sets_sign_ins(request),
+            "sign_ins_refused": SIGN_INS_REFUSED,
             "members": members,
             "recent": signed_in_recently(request),
             "notice": NOTICES.get(request.query_params.get("done", ""), ""),
@@ -147,7 +165,11 @@ async def submit(request: Request, organisation: Organisation | None) -> Respons
     """Check the form, then save it (or show it again with what is wrong, as 422)."""
     choices = await choices_for(request, organisation)
     submitted = await form.read(
-        await request.form(), organisation, choices, await councils(request)
+        await request.form(),
+        organisation,
+        choices,
+        await councils(request),
+        sign_ins=sets_sign_ins(request),
     )
     if submitted.errors:
         return await form_page(
@@ -208,11 +230,20 @@ async def update(request: Request) -> Response:
 
 @administrator
 async def remove_single_sign_on(request: Request) -> Response:
-    """Remove the organisation's OpenID Connect settings, secret included."""
+    """Remove the organisation's OpenID Connect settings, secret included (a state
+    administrator only)."""
     back_to = request.url.path.removesuffix("/sso/remove")
     if refusal := change_refused(request, "To remove single sign-on", back_to):
         return refusal
     organisation = await organisation_or_404(request)
+    if not sets_sign_ins(request):
+        return error_page(
+            request,
+            403,
+            SIGN_INS_REFUSED,
+            action_url=f"/admin/organisations/{organisation.id}",
+            action_label="Back to the organisation",
+        )
     async with in_transaction():
         if removed := await clear_sso(organisation):
             await changed(

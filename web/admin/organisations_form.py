@@ -3,6 +3,10 @@ within what they look after), and reading what they sent into checked values and
 
 The client secret is read here into `Submitted.new_secret` and nowhere else: it never goes
 into `values`, which is all a template sees.
+
+Email domains and single sign-on decide whose sign-ins the organisation vouches for, so only
+a state administrator sets them: for anyone else they are not read from the form at all but
+kept as stored (none, for a new organisation).
 """
 
 from __future__ import annotations
@@ -30,7 +34,18 @@ MAX_DOMAINS = 50
 DOMAIN = re.compile(
     r"(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})"
 )
+#: Public email services: anyone can have an address at one, so none is an organisation's.
+PUBLIC_MAIL_DOMAINS = frozenset(
+    """
+    aol.com bigpond.com bigpond.net.au fastmail.com gmail.com gmx.com gmx.net googlemail.com
+    hotmail.com hotmail.com.au icloud.com live.com live.com.au mac.com mail.com me.com msn.com
+    optusnet.com.au outlook.com outlook.com.au proton.me protonmail.com tpg.com.au yahoo.com
+    yahoo.com.au yandex.com ymail.com zoho.com
+    """.split()
+)
 PHONE = re.compile(r"[0-9+() .-]+")
+#: The values only a state administrator may set (the client secret is never in `values`).
+SIGN_IN_VALUES = ("domains", "oidc_issuer", "oidc_client_id")
 #: How each value is named in the audit trail's `fields`.
 AUDITED = {
     "name": "name",
@@ -67,6 +82,9 @@ class Submitted:
     new_secret: str
     #: A secret was typed but the form is shown again: it is not kept, so say so.
     secret_dropped: bool
+    #: Whether the domains and single sign-on were read from the form (a state
+    #: administrator's) or are the stored ones, which saving then leaves alone.
+    sign_ins: bool
 
 
 def descendants(organisation_id: int, graph: list[tuple[int, int | None]]) -> set[int]:
@@ -107,6 +125,21 @@ async def choices_for(
     return Choices(districts, council_ids, parents, elsewhere)
 
 
+async def stored_sign_ins(organisation: Organisation | None) -> dict[str, Any]:
+    """The organisation's email domains and single sign-on settings as stored, as form values
+    (none for a new organisation; never the client secret)."""
+    if organisation is None:
+        return {"domains": [], "domains_text": "", "oidc_issuer": "", "oidc_client_id": ""}
+    held = OrganisationDomain.filter(organisation_id=organisation.id)
+    domains = sorted(map(str, await held.values_list("domain", flat=True)))
+    return {
+        "domains": domains,
+        "domains_text": "\n".join(domains),
+        "oidc_issuer": organisation.oidc_issuer,
+        "oidc_client_id": organisation.oidc_client_id,
+    }
+
+
 async def values_of(organisation: Organisation | None, choices: Choices) -> dict[str, Any]:
     """What the form shows for an organisation (blank for a new one)."""
     if organisation is None:
@@ -120,15 +153,9 @@ async def values_of(organisation: Organisation | None, choices: Choices) -> dict
             "served": set(),
             "duty_phone": "",
             "duty_email": "",
-            "domains": [],
-            "domains_text": "",
             "sensitive": False,
-            "oidc_issuer": "",
-            "oidc_client_id": "",
+            **await stored_sign_ins(None),
         }
-    domains = await OrganisationDomain.filter(organisation_id=organisation.id).values_list(
-        "domain", flat=True
-    )
     served = await OrganisationArea.filter(
         organisation_id=organisation.id, area_id__in=list(choices.council_ids)
     ).values_list("area_id", flat=True)
@@ -140,11 +167,8 @@ async def values_of(organisation: Organisation | None, choices: Choices) -> dict
         "served": {int(str(a)) for a in served},
         "duty_phone": organisation.duty_phone,
         "duty_email": organisation.duty_email,
-        "domains": sorted(map(str, domains)),
-        "domains_text": "\n".join(sorted(map(str, domains))),
         "sensitive": organisation.sensitive,
-        "oidc_issuer": organisation.oidc_issuer,
-        "oidc_client_id": organisation.oidc_client_id,
+        **await stored_sign_ins(organisation),
     }
 
 
@@ -162,10 +186,16 @@ async def read(
     organisation: Organisation | None,
     choices: Choices,
     looked_after: list[int] | None,
+    *,
+    sign_ins: bool,
 ) -> Submitted:
-    """Check every field; the errors name each problem in words an administrator can act on."""
+    """Check every field; the errors name each problem in words an administrator can act on.
+    Without `sign_ins` (anyone but a state administrator) the domains and single sign-on
+    settings sent are ignored, never checked: the stored ones stand."""
     errors: dict[str, str] = {}
-    values: dict[str, Any] = {key: text(form, key) for key in AUDITED if key != "served"}
+    values: dict[str, Any] = {
+        key: text(form, key) for key in AUDITED if key != "served" and key not in SIGN_IN_VALUES
+    }
     own_id = organisation.id if organisation else None
 
     name = " ".join(values["name"].split())
@@ -205,30 +235,37 @@ async def read(
     if values["duty_email"] and not valid_email(values["duty_email"]):
         errors["duty_email"] = "Enter the duty email address, like intake@brimbank.vic.gov.au"
 
-    raw_domains = values.pop("domains")
+    values["sensitive"] = form.get("sensitive") == "yes"
+
+    if not sign_ins:
+        values.update(await stored_sign_ins(organisation))
+        return Submitted(values, errors, "", False, False)
+
+    raw_domains = text(form, "domains")
     values["domains_text"] = raw_domains
     domains, problem = await read_domains(raw_domains, own_id, looked_after)
     values["domains"] = sorted(domains)
     if problem:
         errors["domains"] = problem
 
-    values["sensitive"] = form.get("sensitive") == "yes"
-
+    values["oidc_issuer"] = text(form, "oidc_issuer")
+    values["oidc_client_id"] = text(form, "oidc_client_id")
     new_secret = text(form, "oidc_client_secret")
     sso = sso_problem(
         values, new_secret, stored=bool(organisation and organisation.oidc_client_secret)
     )
     if sso:
         errors[sso[0]] = sso[1]
-    return Submitted(values, errors, new_secret if not errors else "", bool(errors and new_secret))
+    dropped = bool(errors and new_secret)
+    return Submitted(values, errors, new_secret if not errors else "", dropped, True)
 
 
 async def read_domains(
     raw: str, own_id: int | None, looked_after: list[int] | None
 ) -> tuple[list[str], str]:
     """Domains one a line (commas and spaces also separate them; a leading "@" is dropped),
-    lower-cased and unique: an error when one is malformed or another organisation owns it,
-    naming that organisation only when this administrator may see it."""
+    lower-cased and unique: an error when one is malformed, a public email service's or
+    another organisation's, naming that organisation only when this administrator may see it."""
     # In the order typed, so an error names the first problem.
     wanted = list(
         dict.fromkeys(d.lower().lstrip("@") for d in re.split(r"[\s,;]+", raw) if d.strip("@"))
@@ -240,6 +277,11 @@ async def read_domains(
             return wanted, f"Enter just the part after the @ ({domain.rsplit('@', 1)[-1]})"
         if not DOMAIN.fullmatch(domain):
             return wanted, f"“{domain[:60]}” is not an email domain, like brimbank.vic.gov.au"
+        if domain in PUBLIC_MAIL_DOMAINS:
+            return wanted, (
+                f"{domain} is a public email service: anyone can have an address there, so it "
+                "cannot be an organisation's domain"
+            )
     taken = (
         await OrganisationDomain.filter(domain__in=wanted)
         .exclude(organisation_id=own_id)

@@ -3,6 +3,9 @@ areas it serves (the route holds the transaction and writes the audit event in i
 
 Changing the sensitive flag changes the organisation only: whoever joins a team afterwards
 joins discreetly (or not) by it, and no existing membership is touched.
+
+The email domains and single sign-on settings are written only when a state administrator
+sent them (`Submitted.sign_ins`): anyone else's save leaves them exactly as stored.
 """
 
 from __future__ import annotations
@@ -15,13 +18,24 @@ if TYPE_CHECKING:
     from web.admin.organisations_form import Choices, Submitted
 
 SSO_FIELDS = ("oidc_issuer", "oidc_client_id", "oidc_client_secret")
+#: What anyone but a state administrator saves: never the single sign-on settings.
+OTHER_FIELDS = (
+    "name",
+    "service_type",
+    "parent_id",
+    "area_id",
+    "duty_phone",
+    "duty_email",
+    "sensitive",
+)
 
 
 async def save(
     organisation: Organisation | None, submitted: Submitted, choices: Choices
 ) -> Organisation:
     """Create or update the organisation, its domains and the areas it serves (the caller
-    holds the transaction, and audits in it)."""
+    holds the transaction, and audits in it); the domains and single sign-on only when
+    `submitted.sign_ins`."""
     values = submitted.values
     made = organisation or Organisation()
     made.name = values["name"]
@@ -31,6 +45,13 @@ async def save(
     made.duty_phone = values["duty_phone"]
     made.duty_email = values["duty_email"]
     made.sensitive = values["sensitive"]
+    if not submitted.sign_ins:
+        if organisation is None:
+            await made.save()  # a new one: no domains, no single sign-on
+        else:
+            await made.save(update_fields=[*OTHER_FIELDS])
+        await replace_served(made, values["served"], choices)
+        return made
     made.oidc_issuer = values["oidc_issuer"]
     made.oidc_client_id = values["oidc_client_id"]
     if submitted.new_secret:
