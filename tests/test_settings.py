@@ -96,3 +96,13 @@ def test_serve_passes_the_trusted_proxies_to_uvicorn(monkeypatch):
     assert passed["proxy_headers"] is True and passed["forwarded_allow_ips"] == "10.1.2.3"
     commands.serve(load({"FORWARDED_ALLOW_IPS": ""}), "0.0.0.0", 8000)
     assert passed["proxy_headers"] is False
+
+
+def test_base_url_defaults_to_the_port_served_on():
+    from web.__main__ import served_on
+
+    assert load(served_on({}, 8150)).base_url == "http://localhost:8150"
+    assert load(served_on({"BASE_URL": "http://x.example:1"}, 8150)).base_url == (
+        "http://x.example:1"
+    )
+    assert load(served_on({}, None)).base_url == "http://localhost:8000"

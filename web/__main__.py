@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        settings = load()
+        settings = load(served_on(dict(os.environ), getattr(args, "port", None)))
     except SettingsError as error:
         print(f"Refusing to start: {error}", file=sys.stderr)
         return 2
@@ -67,6 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "vapid-keys":
         run.vapid_keys()
     return 0
+
+
+def served_on(environ: dict[str, str], port: int | None) -> dict[str, str]:
+    """The environment, with BASE_URL defaulting to the port the app is served on, so the
+    links it prints and sends lead to it."""
+    if port is None or "BASE_URL" in environ:
+        return environ
+    return {**environ, "BASE_URL": f"http://localhost:{port}"}
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

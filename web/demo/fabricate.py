@@ -164,6 +164,9 @@ async def _practitioners(
                     organisation=organisation,
                     phone=f"03 5550 {rng.randint(0, 9999):04d}",
                     mobile=f"0491 570 {rng.choice((110, 313, 737))}",
+                    # Signed up over the last 18 months, so the network has grown for the
+                    # administrators' charts to show.
+                    created_at=clock.now() - timedelta(days=rng.randint(0, 540)),
                 )
             )
             chosen.append((len(staff) - 1, organisation.area_id))  # type: ignore[attr-defined]
