@@ -307,3 +307,28 @@ async def test_an_older_excel_file_in_windows_1252(client):
         pytest.xfail("web/core/inputs.py still refuses an uploaded file that is not UTF-8")
     assert cp1252.status_code == 200 and "Zoë Île" in cp1252.text
     assert preview_rows(cp1252)[2].strip() == "Ready"
+
+
+async def test_an_unknown_organisation_suggests_one_of_yours(db):
+    """A staff list saying just "Brimbank City Council" is pointed at the services by that
+    name in one's areas; a typo at the closest; an organisation elsewhere at nothing."""
+    from web.admin.onboarding_checks import check
+    from web.admin.onboarding_csv import Row
+
+    await support.organisation()  # Brimbank City Council — Maternal & Child Health
+    await support.organisation(
+        "Wyndham City Council — Youth Services", "wyndham.example", area_code="LGA27260"
+    )
+    district = await Area.get(code="AU-VIC-D03")
+    councils = list(await Area.filter(parent_id=district.id).values_list("id", flat=True))
+    rows = [
+        Row(n, "Ned No", f"ned{n}@brimbank.example", "Nurse", typed)
+        for n, typed in enumerate(
+            ("Brimbank City Council", "Brimbank City Councl — Maternal & Child Health", "Wyndham")
+        )
+    ]
+    await check(rows, councils)
+    brimbank = "“Brimbank City Council — Maternal & Child Health”"
+    assert rows[0].problems[-1].endswith(f". Did you mean {brimbank}?")
+    assert rows[1].problems[-1].endswith(f". Did you mean {brimbank}?")
+    assert rows[2].problems[-1] == "No organisation called “Wyndham” in your areas"

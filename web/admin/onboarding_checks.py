@@ -12,6 +12,7 @@ name it; a sensitive service can only be joined with its own domain.
 from __future__ import annotations
 
 from collections import defaultdict
+from difflib import get_close_matches
 
 from models.invitations import Invitation
 from models.organisations import Organisation, OrganisationDomain
@@ -37,6 +38,11 @@ async def check(rows: list[Row], looked_after: list[int] | None) -> None:
         ).values_list("email", flat=True)
     )
     organisations = {organisation_key(o.name): o for o in await Organisation.all()}
+    ours = sorted(
+        o.name
+        for o in organisations.values()
+        if looked_after is None or o.area_id in looked_after  # type: ignore[attr-defined]
+    )
     owners: dict[str, list[Organisation]] = defaultdict(list)
     domains = sorted({vouching.domain_of(e) for e in emails})
     for owned in await OrganisationDomain.filter(domain__in=domains).select_related("organisation"):
@@ -67,6 +73,8 @@ async def check(rows: list[Row], looked_after: list[int] | None) -> None:
         if valid_email(row.email):
             first_seen.setdefault(row.email, row.line)
         row.problems += await organisation_problems(row, owners, looked_after)
+        if row.organisation_name and row.problems[-1:] == [unknown(row)]:
+            row.problems[-1] += suggestion(row.organisation_name, ours)
 
 
 async def organisation_problems(
@@ -77,7 +85,7 @@ async def organisation_problems(
         return ["Organisation missing"]
     # Unknown and outside one's areas read alike: the preview tells nothing of other areas.
     if named is None or (looked_after is not None and named.area_id not in looked_after):
-        return [f"No organisation called “{row.organisation_name}” in your areas"]
+        return [unknown(row)]
     if not valid_email(row.email):
         return []
     domain_owners = owners.get(vouching.domain_of(row.email), [])
@@ -94,3 +102,16 @@ async def organisation_problems(
             "join it"
         ]
     return []
+
+
+def unknown(row: Row) -> str:
+    return f"No organisation called “{row.organisation_name}” in your areas"
+
+
+def suggestion(typed: str, ours: list[str]) -> str:
+    """ " Did you mean …?" with up to three of one's own organisations the name begins, or
+    the closest one, or nothing."""
+    key = organisation_key(typed)
+    starting = [name for name in ours if organisation_key(name).startswith(key)][:3]
+    close = starting or get_close_matches(typed, ours, n=1, cutoff=0.6)
+    return f". Did you mean {' or '.join(f'“{name}”' for name in close)}?" if close else ""
