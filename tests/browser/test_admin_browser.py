@@ -67,6 +67,13 @@ async def figures_table(page) -> list[list[str]]:
     return found
 
 
+async def admin_tab(page, name: str) -> None:
+    """Follow a link of the administration pages' own navigation."""
+    await (
+        page.get_by_role("navigation", name="Administration").get_by_role("link", name=name).click()
+    )
+
+
 async def open_admin(page, width: int) -> None:
     await page.get_by_role("link", name="Administration").click()
     await page.get_by_role("heading", name="Overview", level=1).wait_for()
@@ -107,11 +114,7 @@ async def test_grace_sees_her_councils_figures_and_manages_her_area(open_page, l
     assert [row[0] for row in (await figures_table(page))[1:-1]] == ["Melton"]
 
     # Practitioners: find Brimbank's nurse and deactivate them; Wyndham's is not there.
-    await (
-        page.get_by_role("navigation", name="Administration")
-        .get_by_role("link", name="Practitioners")
-        .click()
-    )
+    await admin_tab(page, "Practitioners")
     await page.get_by_role("heading", name="Practitioners", level=1).wait_for()
     await axe(page)
     await no_sideways_scroll(page, 390)
@@ -127,11 +130,7 @@ async def test_grace_sees_her_councils_figures_and_manages_her_area(open_page, l
     assert not nurse.active
 
     # Organisations: hers, not Wyndham's.
-    await (
-        page.get_by_role("navigation", name="Administration")
-        .get_by_role("link", name="Organisations")
-        .click()
-    )
+    await admin_tab(page, "Organisations")
     await page.get_by_role("heading", name="Organisations", level=1).wait_for()
     await axe(page)
     await no_sideways_scroll(page, 390)
@@ -139,11 +138,7 @@ async def test_grace_sees_her_councils_figures_and_manages_her_area(open_page, l
     assert "Wyndham Council" not in await page.content()
 
     # The audit log shows what she just did, and who looked at a client.
-    await (
-        page.get_by_role("navigation", name="Administration")
-        .get_by_role("link", name="Audit log")
-        .click()
-    )
+    await admin_tab(page, "Audit log")
     await page.get_by_role("heading", name="Audit log", level=1).wait_for()
     await axe(page)
     await no_sideways_scroll(page, 390)
@@ -158,11 +153,7 @@ async def test_grace_sees_her_councils_figures_and_manages_her_area(open_page, l
     await axe(page)
 
     # Invitations in her area.
-    await (
-        page.get_by_role("navigation", name="Administration")
-        .get_by_role("link", name="Invitations")
-        .click()
-    )
+    await admin_tab(page, "Invitations")
     await page.get_by_role("heading", name="Invite a colleague to Patchwork").wait_for()
     await axe(page)
 
@@ -171,11 +162,7 @@ async def test_grace_sees_her_councils_figures_and_manages_her_area(open_page, l
     await sign_in_as(wide, live_server, people["grace"])
     await open_admin(wide, 1180)
     for name, heading in (("Organisations", "Organisations"), ("Audit log", "Audit log")):
-        await (
-            wide.get_by_role("navigation", name="Administration")
-            .get_by_role("link", name=name)
-            .click()
-        )
+        await admin_tab(wide, name)
         await wide.get_by_role("heading", name=heading, level=1).wait_for()
         await axe(wide)
 
