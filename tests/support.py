@@ -180,6 +180,17 @@ async def practitioner(
     return made
 
 
+async def local_admin(
+    email: str = "grace.okafor@brimbank.example", org: Organisation | None = None
+) -> Practitioner:
+    """Grace Okafor, local administrator of the Brimbank Melton district (AU-VIC-D03: the
+    Brimbank and Melton councils; Wyndham is outside it)."""
+    district = await Area.get(code="AU-VIC-D03")
+    return await practitioner(
+        "Grace Okafor", email, org, role="local_admin", admin_areas=[district]
+    )
+
+
 async def client(given: str = "Mia", family: str = "Thompson", **fields: Any) -> Client:
     """A client, indexed for search as the app does."""
     from web.core.name_index import index_clients

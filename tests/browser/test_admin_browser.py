@@ -12,7 +12,6 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from models.areas import Area
 from models.auth import Session
 from models.practitioners import Practitioner
 from models.teams import Membership
@@ -43,12 +42,7 @@ async def network() -> dict[str, Practitioner]:
         people[code] = nurse
         for n in range(teams):
             await support.member(await support.client(f"Kid{n}", council.name, area=council), nurse)
-    people["grace"] = await support.practitioner(
-        "Grace Okafor",
-        "grace.okafor@brimbank.example",
-        role="local_admin",
-        admin_areas=[await Area.get(code="AU-VIC-D03")],
-    )
+    people["grace"] = await support.local_admin("grace.okafor@brimbank.example")
     people["morgan"] = await support.practitioner(
         "Morgan Reid", "morgan.reid@brimbank.example", role="state_admin"
     )

@@ -95,12 +95,7 @@ async def world():
     people = {
         "priya": await support.practitioner(),
         "tom": await support.practitioner("Tom Walsh", "tom.walsh@wyndham.example", wyndham_org),
-        "grace": await support.practitioner(
-            "Grace Okafor",
-            "grace.okafor@brimbank.example",
-            role="local_admin",
-            admin_areas=[await Area.get(code="AU-VIC-D03")],
-        ),
+        "grace": await support.local_admin("grace.okafor@brimbank.example"),
         "morgan": await support.practitioner(
             "Morgan Reid", "morgan.reid@wyndham.example", wyndham_org, role="state_admin"
         ),
@@ -302,12 +297,7 @@ async def test_the_csv_cannot_carry_a_formula_and_the_page_escapes_everything(cl
 
 async def test_who_viewed_or_searched_for_a_client_by_id_never_by_name(client):
     priya, aroha, sam, mia = await support.thompson_team()
-    grace = await support.practitioner(
-        "Grace Okafor",
-        "grace.okafor@brimbank.example",
-        role="local_admin",
-        admin_areas=[await Area.get(code="AU-VIC-D03")],
-    )
+    grace = await support.local_admin("grace.okafor@brimbank.example")
     for someone in (priya, sam):  # Sam is discreet: the log still says he looked
         await sign_in(client, someone)
         assert (await client.get(f"/clients/{mia.id}")).status_code == 200
@@ -340,13 +330,17 @@ async def test_looking_at_and_downloading_the_log_is_audited_but_not_listed_unas
     await exported(client, "practitioner=tom")
     viewed = await AuditEvent.get(action="admin.viewed")
     assert viewed.actor_id == people["grace"].id
-    assert viewed.detail == {"filters": {"client": "11", "action": "team.viewed"}, "older": False}
+    assert viewed.detail == {
+        "page": "audit",
+        "filters": {"client": "11", "action": "team.viewed"},
+        "older": False,
+    }
     downloaded = await AuditEvent.get(action="admin.exported")
-    assert downloaded.detail == {"filters": {"practitioner": "tom"}}
+    assert downloaded.detail == {"page": "audit", "filters": {"practitioner": "tom"}}
     assert not any("Looked at" in row[2] for row in table((await client.get("/admin/audit")).text))
     own = table((await client.get("/admin/audit?action=admin.viewed")).text)
     assert len(own) == 2 and all(row[1].startswith("Grace Okafor") for row in own)
-    assert own[-1][5] == "Filters: action team.viewed; client 11 · Older: no"
+    assert own[-1][5] == "Filters: action team.viewed; client 11 · Older: no · Page: audit"
 
 
 def test_the_event_types_are_every_action_the_code_records():
@@ -355,5 +349,7 @@ def test_the_event_types_are_every_action_the_code_records():
     written = set(re.findall(r'record\(\s*(?:request|None),\s*"([a-z_.]+)"', source))
     written |= set(re.findall(r'jobs\.once\(\s*"([a-z_.]+)"', source))
     written |= set(re.findall(r'AuditEvent\([^)]*action="([a-z_.]+)"', source))
+    written |= set(re.findall(r'viewed\(\s*request,\s*"[a-z]+",\s*"([a-z_.]+)"', source))
+    written |= {"admin.viewed"} if "await viewed(request" in source else set()
     written |= {f"attention.{w}" for w in re.findall(r'record_and_tell\([^)]*"([a-z]+)"', source)}
     assert written == set(LABELS)

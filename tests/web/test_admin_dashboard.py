@@ -18,12 +18,7 @@ from web.core import clock
 
 
 async def grace():
-    return await support.practitioner(
-        "Grace Okafor",
-        "grace.okafor@mav.example",
-        role="local_admin",
-        admin_areas=[await Area.get(code="AU-VIC-D03")],
-    )
+    return await support.local_admin("grace.okafor@mav.example")
 
 
 async def world():

@@ -40,13 +40,7 @@ async def grace_and_organisations():
     await Organisation.create(
         name="Brimbank Family Centre", service_type="Family Services", area=await support.council()
     )
-    grace = await support.practitioner(
-        "Grace Okafor",
-        "grace.okafor@brimbank.example",
-        brimbank,
-        role="local_admin",
-        admin_areas=[await Area.get(code="AU-VIC-D03")],
-    )
+    grace = await support.local_admin("grace.okafor@brimbank.example", brimbank)
     await support.practitioner(org=brimbank)  # Priya, already on Patchwork
     await Invitation.create(
         email="wanda.waiting@brimbank.example",

@@ -36,13 +36,7 @@ async def world():
         "Wyndham City Council", "wyndham.example", area_code=WYNDHAM
     )
     mav = await support.organisation("Municipal Association of Victoria", "mav.example")
-    grace = await support.practitioner(
-        "Grace Okafor",
-        "grace.okafor@mav.example",
-        mav,
-        role="local_admin",
-        admin_areas=[await Area.get(code="AU-VIC-D03")],
-    )
+    grace = await support.local_admin("grace.okafor@mav.example", mav)
     priya = await support.practitioner()
     return {
         "brimbank": brimbank,

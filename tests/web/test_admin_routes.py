@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from models.areas import Area
 from models.practitioners import Practitioner
 from tests import support
 from tests.web.helpers import csrf_token, sign_in, without_csrf
@@ -34,12 +33,7 @@ async def people() -> dict[str, Practitioner]:
         "priya": await Practitioner.get_or_none(email="priya.nair@brimbank.example")
         or await support.practitioner(),
         "tom": await support.practitioner("Tom Walsh", "tom.walsh@wyndham.example", wyndham),
-        "grace": await support.practitioner(
-            "Grace Okafor",
-            "grace.okafor@brimbank.example",
-            role="local_admin",
-            admin_areas=[await Area.get(code="AU-VIC-D03")],
-        ),
+        "grace": await support.local_admin("grace.okafor@brimbank.example"),
         "morgan": await support.practitioner(
             "Morgan Reid", "morgan.reid@brimbank.example", role="state_admin"
         ),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from models.areas import Area
 from models.audit import AuditEvent
 from models.invitations import Invitation
 from tests import support
@@ -20,12 +19,7 @@ async def invitations():
         "Wyndham City Council", "wyndham.example", area_code="LGA27260"
     )
     tom = await support.practitioner("Tom Walsh", "tom.walsh@wyndham.example", wyndham)
-    grace = await support.practitioner(
-        "Grace Okafor",
-        "grace.okafor@brimbank.example",
-        role="local_admin",
-        admin_areas=[await Area.get(code="AU-VIC-D03")],
-    )
+    grace = await support.local_admin("grace.okafor@brimbank.example")
     expires = clock.now() + timedelta(days=14)
     made = {}
     for sender, email in ((priya, "nina.new@brimbank.example"), (tom, "wes.new@wyndham.example")):

@@ -24,8 +24,8 @@ from web.admin.audit_log_query import (
     read_filters,
     rows,
 )
-from web.admin.rules import admin_page, administrator, area_choices, councils
-from web.core import audit, clock
+from web.admin.rules import admin_page, administrator, area_choices, councils, viewed
+from web.core import clock
 from web.core.errors import error_page
 
 TEMPLATE = "admin/audit.html"
@@ -97,7 +97,7 @@ async def audit_log(request: Request) -> Response:
     by = await people(where) if filters.client is not None and after is None else []
     shown = found[:PAGE]
     older = filters.query(after=cursor(shown[-1])) if len(found) > PAGE else ""
-    await audit.record(request, "admin.viewed", filters=filters.detail(), older=after is not None)
+    await viewed(request, "audit", filters=filters.detail(), older=after is not None)
     return await page(
         request, filters, rows=await rows(shown), people=by, older=older, first_page=after is None
     )
@@ -115,7 +115,7 @@ async def audit_csv(request: Request) -> Response:
     if refusal is not None:
         return refusal
     where = matching(looked_after, filters)
-    await audit.record(request, "admin.exported", filters=filters.detail())
+    await viewed(request, "audit", "admin.exported", filters=filters.detail())
 
     async def lines() -> AsyncIterator[str]:
         buffer = io.StringIO()

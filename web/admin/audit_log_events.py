@@ -64,8 +64,8 @@ GROUPS: dict[str, dict[str, str]] = {
     },
     "Administration": {
         "admin.changed": "Made an administrative change",
-        "admin.viewed": "Looked at the audit log",
-        "admin.exported": "Downloaded the audit log",
+        "admin.viewed": "Looked at an administration page",
+        "admin.exported": "Downloaded from administration",
         "job.retention": "Ran the daily retention",
         "job.digest": "Sent the 07:00 digests",
     },

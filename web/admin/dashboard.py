@@ -19,8 +19,8 @@ from starlette.routing import BaseRoute, Route
 from models.audit import AuditEvent
 from web.admin.dashboard_charts import chart
 from web.admin.dashboard_figures import FIGURES, SERIES, Figures, figures, shown
-from web.admin.rules import admin_page, administrator, area_choices, councils
-from web.core import audit, clock
+from web.admin.rules import admin_page, administrator, area_choices, councils, viewed
+from web.core import clock
 from web.core.errors import error_page
 
 TEMPLATE = "admin/dashboard.html"
@@ -116,22 +116,22 @@ async def overview(request: Request) -> Response:
     if isinstance(chosen, Response):
         return chosen
     found = await figures(chosen.councils)
+    by_council = table(found)
     months = [(m.label, m.short) for m in found.span]
     growth = growth_table(found)
     charts = [
         (chart(key, heading, months, [row[1 + n] for row in growth[1:]]), growth_table(found, key))
         for n, (key, heading, _s) in enumerate(SERIES)
     ]
-    await audit.record(request, "admin.viewed", page="dashboard", district=chosen.district,
-                       council=chosen.council)  # fmt: skip
+    await viewed(request, "dashboard", district=chosen.district, council=chosen.council)
     return await admin_page(
         request,
         TEMPLATE,
         {
             "areas": request.state.dashboard_areas,
             "chosen": chosen,
-            "table": table(found),
-            "totals": list(zip(table(found)[0][1:], table(found)[-1][1:], strict=True))
+            "table": by_council,
+            "totals": list(zip(by_council[0][1:], by_council[-1][1:], strict=True))
             if found.rows
             else [],
             "charts": charts,
@@ -161,7 +161,7 @@ async def figures_csv(request: Request) -> Response:
     if isinstance(chosen, Response):
         return chosen
     found = await figures(chosen.councils)
-    await audit.record(request, "admin.exported", page="dashboard", table="figures",
+    await viewed(request, "dashboard", "admin.exported", table="figures",
                        district=chosen.district, council=chosen.council)  # fmt: skip
     return csv_response(table(found), "patchwork-figures.csv")
 
@@ -176,7 +176,7 @@ async def growth_csv(request: Request) -> Response:
     if series and series not in {key for key, _h, _s in SERIES}:
         return error_page(request, 404, "There is no such chart.")
     found = await figures(chosen.councils)
-    await audit.record(request, "admin.exported", page="dashboard", table="growth",
+    await viewed(request, "dashboard", "admin.exported", table="growth",
                        series=series, district=chosen.district, council=chosen.council)  # fmt: skip
     return csv_response(
         growth_table(found, series), f"patchwork-growth{'-' + series if series else ''}.csv"

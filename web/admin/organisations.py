@@ -35,6 +35,7 @@ from web.admin.rules import (
     change_refused,
     changed,
     councils,
+    viewed,
     within,
 )
 from web.core.auth import me
@@ -66,6 +67,7 @@ async def index(request: Request) -> Response:
     """The organisations based in the councils looked after, filtered and a page at a time."""
     looked_after = await councils(request)
     found = await listing(within(looked_after), looked_after, request.query_params)
+    await viewed(request, "organisations")
     return await admin_page(
         request,
         "admin/organisations.html",
@@ -155,6 +157,7 @@ async def new(request: Request) -> Response:
 async def edit(request: Request) -> Response:
     """The form for one organisation, filled in (but never with its client secret)."""
     organisation = await organisation_or_404(request)
+    await viewed(request, "organisation", organisation_id=organisation.id)
     choices = await choices_for(request, organisation)
     return await form_page(
         request, organisation, choices, await form.values_of(organisation, choices)

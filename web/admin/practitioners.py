@@ -31,6 +31,7 @@ from web.admin.rules import (
     change_refused,
     changed,
     councils,
+    viewed,
 )
 from web.core import auth
 from web.core.auth import me, now
@@ -55,6 +56,7 @@ async def index(request: Request) -> Response:
     after = form_int(params.get("after"), low=1, high=MAX_ID)
     found = await page_of(filtered(reach(await councils(request)), chosen), q, after)
     query = {"q": q, **{name: "1" for name in sorted(chosen)}}
+    await viewed(request, "practitioners", searched=bool(q), filters=sorted(chosen))
     return await admin_page(
         request,
         "admin/practitioners.html",
@@ -109,6 +111,7 @@ async def card(
 async def show(request: Request) -> Response:
     """One practitioner's card: who they are, their organisation, role and account."""
     target = await in_reach(request.path_params["practitioner_id"], await councils(request))
+    await viewed(request, "practitioner", practitioner_id=target.id)
     return await card(request, target)
 
 

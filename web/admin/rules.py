@@ -65,6 +65,11 @@ async def changed(
     await audit.record(request, "admin.changed", area_id=area_id, what=what, **detail)
 
 
+async def viewed(request: Request, page: str, action: str = "admin.viewed", **detail: Any) -> None:
+    """Audit an administrator looking at a page (or, action "admin.exported", downloading)."""
+    await audit.record(request, action, page=page, **detail)
+
+
 async def scope_label(request: Request) -> str:
     """What the administrator looks after, in words: "Your areas: Brimbank Melton"."""
     if await councils(request) is None:
