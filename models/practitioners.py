@@ -62,6 +62,9 @@ class Practitioner(Model):
     dismissed_banners: fields.Field[list[str]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
     last_seen_at = fields.DatetimeField(null=True)
+    #: Goes up whenever their chosen areas or current teams change, so each process may keep
+    #: the search scopes computed from them until it does (web/core/scopes.py).
+    scope_version = fields.IntField(default=0)
 
     chosen_areas: fields.ReverseRelation[PractitionerArea]
     admin_areas: fields.ReverseRelation[AdminArea]

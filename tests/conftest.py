@@ -18,6 +18,7 @@ from tortoise import Tortoise, connections
 
 from tests.support import SmtpServer, free_port
 from web.app import create_app
+from web.core import budgets, scopes
 from web.core import db as database
 from web.core.areas import load_areas
 from web.core.settings import Settings, load
@@ -26,6 +27,19 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Reference data loaded once per run, and the search vocabulary (words are never deleted, so
 #: processes may cache their ids); everything else is emptied after each test.
 KEEP_TABLES = {"area", "name_word", "tortoise_migrations"}
+
+
+#: Every request any test makes in-process is counted against its route's query budget.
+OVERSPENT = budgets.start_counting()
+
+
+@pytest.fixture(autouse=True)
+def within_query_budgets() -> Iterator[None]:
+    """Fail a test any of whose requests sent more SQL statements than its route declares."""
+    OVERSPENT.clear()
+    yield
+    over, OVERSPENT[:] = list(OVERSPENT), []
+    assert not over, "over the query budget:\n" + "\n".join(map(str, over))
 
 
 async def _reset_postgres(url: str) -> None:
@@ -56,6 +70,7 @@ def _tables() -> list[str]:
 
 
 async def empty_database() -> None:
+    scopes.forget_all()  # ids start again from 1: what a process kept by id is stale
     connection = connections.get("default")
     tables = _tables()
     if database.dialect() == "sqlite":

@@ -23,7 +23,8 @@ from models.clients import Client
 from models.organisations import Organisation, OrganisationDomain
 from models.practitioners import AdminArea, Practitioner
 from models.teams import Membership
-from web.core import clock
+from web.core import budgets, clock
+from web.core.scopes import scope_changed
 
 
 def free_port() -> int:
@@ -100,7 +101,7 @@ class QueryCounter(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        if re.match(r"\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b", message, re.I):
+        if budgets.STATEMENT.match(message):
             self.queries.append(message)
 
 
@@ -210,7 +211,7 @@ async def member(client: Client, practitioner: Practitioner, **fields: Any) -> M
     moment = clock.now()
     started = fields.pop("started_at", moment)
     discreet = fields.get("discreet", False)
-    return await Membership.create(
+    made = await Membership.create(
         client=client,
         practitioner=practitioner,
         role=fields.pop("role", practitioner.job_title),
@@ -219,6 +220,8 @@ async def member(client: Client, practitioner: Practitioner, **fields: Any) -> M
         visible_since=fields.pop("visible_since", None if discreet else started),
         **fields,
     )
+    await scope_changed(practitioner.id)  # as joining does: their search scopes are read again
+    return made
 
 
 async def thompson_team() -> tuple[Practitioner, Practitioner, Practitioner, Client]:

@@ -16,7 +16,8 @@ from web.alerts import notifications, push, worker
 from web.clients import add as add_client
 from web.clients import dashboard as clients
 from web.clients import find as find_clients
-from web.core import clock, db, errors
+from web.core import budgets, clock, db, errors, name_index
+from web.core.areas import area_tree
 from web.core.auth import AuthMiddleware
 from web.core.inputs import InputGuard
 from web.core.security import SecurityMiddleware
@@ -42,11 +43,14 @@ class Patchwork(Starlette):
         # database cannot store, before any route reads it.
         # Compression is outermost of all, so every response, error pages included, can
         # travel gzipped (the CSRF token is masked afresh per page, so it never repeats).
+        # In tests, each request's SQL statements are counted against its route's budget.
         return GZipMiddleware(
-            SecurityMiddleware(
-                InputGuard(super().build_middleware_stack()),
-                self.state.settings,
-                refuse=errors.csrf_refused,
+            budgets.checked(
+                SecurityMiddleware(
+                    InputGuard(super().build_middleware_stack()),
+                    self.state.settings,
+                    refuse=errors.csrf_refused,
+                )
             ),
             minimum_size=COMPRESS_FROM,
             compresslevel=6,
@@ -60,7 +64,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.open_database(settings.database_url)
+        await area_tree()  # reference data, read once per process
         stop = asyncio.Event()
+        words = asyncio.create_task(name_index.keep_topped_up(stop))
         delivery = (
             asyncio.create_task(worker.run(settings, stop, poll_seconds=1.0))
             if settings.run_worker_in_web
@@ -70,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             stop.set()
+            await words
             if delivery is not None:
                 await delivery
             await db.close_database()

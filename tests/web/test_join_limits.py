@@ -21,6 +21,13 @@ from web.core import clock, references
 from web.teams.attentions import ATTENTIONS_PER_HOUR
 
 
+def counted_in(html: str) -> str:
+    """The proof a search's results carry that the search was counted."""
+    found = re.search(r"counted=([^&\"]+)", html)
+    assert found, "the results carry no proof of counting"
+    return unescape(found.group(1))
+
+
 def distinct_queries(count: int) -> list[str]:
     """`count` different acceptable searches ("mia aa", "mia ab", …)."""
     words = ("".join(pair) for pair in product(ascii_lowercase, repeat=2))
@@ -104,11 +111,13 @@ async def test_one_query_counts_once_however_its_groups_are_asked_for(client, se
     limit = settings.search_rate_per_hour
     for text in distinct_queries(limit - 1):
         assert (await client.get("/clients/search", params={"q": text})).status_code == 200
+    first = await client.get("/clients/search", params={"q": "Mia Thompson"})
+    assert first.status_code == 200
+    proof = counted_in(first.text)  # its results' links carry it
     asks = [
-        {"q": "Mia Thompson"},
-        {"q": "mia thompson", "scope": "district"},
-        {"q": "thompson  MIA", "scope": "state"},
-        {"q": "mia thompson", "show": ["district", "state"]},
+        {"q": "mia thompson", "scope": "district", "counted": proof},
+        {"q": "thompson  MIA", "scope": "state", "counted": proof},
+        {"q": "mia thompson", "show": ["district", "state"], "counted": proof},
     ]
     for params in asks:
         assert (await client.get("/clients/search", params=params)).status_code == 200
@@ -129,14 +138,17 @@ async def test_the_same_query_in_other_areas_counts_again(client, settings):
     for text in distinct_queries(limit - 2):
         assert (await client.get("/clients/search", params={"q": text})).status_code == 200
 
-    async def search_every_group() -> list[int]:
+    async def search_every_group(proof: str = "") -> tuple[list[int], str]:
+        """The search, then its other groups as its results ask for them."""
+        first = await client.get("/clients/search", params={"q": "mia thompson", "counted": proof})
+        proof = counted_in(first.text) if first.status_code == 200 else ""
         asks = [
-            {"q": "mia thompson"},
-            {"q": "Thompson Mia", "scope": "district"},
-            {"q": "mia thompson", "scope": "state"},
-            {"q": "mia thompson", "show": ["district", "state"]},
+            {"q": "Thompson Mia", "scope": "district", "counted": proof},
+            {"q": "mia thompson", "scope": "state", "counted": proof},
+            {"q": "mia thompson", "show": ["district", "state"], "counted": proof},
         ]
-        return [(await client.get("/clients/search", params=p)).status_code for p in asks]
+        statuses = [(await client.get("/clients/search", params=p)).status_code for p in asks]
+        return [first.status_code, *statuses], proof
 
     async def choose(code: str) -> None:
         token = await csrf_token(client, "/profile")
@@ -144,13 +156,15 @@ async def test_the_same_query_in_other_areas_counts_again(client, settings):
         saved = await client.post("/profile/areas", data={"areas": [area.id], "csrf_token": token})
         assert saved.status_code == 303
 
-    assert await search_every_group() == [200] * 4  # counted once: limit - 1
+    statuses, brimbank = await search_every_group()
+    assert statuses == [200] * 4  # counted once: limit - 1
     await choose("LGA27260")  # Wyndham: other local, district and state groups
-    assert await search_every_group() == [200] * 4  # counted once more: the limit
+    statuses, wyndham = await search_every_group(brimbank)  # Brimbank's proof is not Wyndham's
+    assert statuses == [200] * 4 and wyndham != brimbank  # counted once more: the limit
     await choose("LGA22750")  # Greater Geelong: yet other clients, refused
-    assert await search_every_group() == [429] * 4
-    await choose("LGA21180")  # back to Brimbank: already counted this hour
-    assert await search_every_group() == [200] * 4
+    assert (await search_every_group(wyndham))[0] == [429] * 4
+    await choose("LGA21180")  # back to Brimbank: its results, counted this hour, still shown
+    assert (await search_every_group(brimbank))[0] == [200] * 4
 
 
 async def test_opening_a_join_page_counts_against_the_search_limit(client, settings):

@@ -103,6 +103,12 @@ async def test_every_other_route_refuses_an_anonymous_request(settings, client):
             for headers in ({"HX-Request": "true"}, {"Accept": "application/json"}):
                 refused = await client.get(url, headers=headers)
                 assert anonymous_refusal(refused), (method, path, headers, refused.status_code)
+            # htmx is told to go to sign-in (and back to the page it was on), not to swap in
+            # the refusal.
+            fragment = await client.get(
+                url, headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/people"}
+            )
+            assert fragment.headers["hx-redirect"] == "/signin?next=%2Fpeople", (method, path)
             checked["GET"] += 1
         else:
             # A valid CSRF token, so it is the missing session that refuses: 401, not 403.

@@ -25,7 +25,7 @@ from web.admin.audit_log_query import (
     rows,
 )
 from web.admin.rules import admin_page, administrator, area_choices, councils, viewed
-from web.core import clock
+from web.core import budgets, clock
 from web.core.errors import error_page
 
 TEMPLATE = "admin/audit.html"
@@ -74,6 +74,7 @@ async def page(
     )
 
 
+@budgets.queries(11)
 @administrator
 async def audit_log(request: Request) -> Response:
     """The events the administrator may see, newest first, 50 a page."""
@@ -108,6 +109,7 @@ def safe(cell: str) -> str:
     return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
 
 
+@budgets.queries(11)
 @administrator
 async def audit_csv(request: Request) -> Response:
     """Every event the filters match (at most CSV_CAP), newest first, as the table shows them."""

@@ -21,6 +21,7 @@ from web.admin.dashboard_charts import chart
 from web.admin.dashboard_figures import FIGURES, SERIES, Figures, figures, shown
 from web.admin.rules import admin_page, administrator, area_choices, councils, viewed
 from web.core import clock
+from web.core.budgets import queries
 from web.core.errors import error_page
 
 TEMPLATE = "admin/dashboard.html"
@@ -109,6 +110,7 @@ def query(chosen: Selection, **extra: str) -> str:
     return "&".join(f"{k}={v}" for k, v in pairs.items() if v)
 
 
+@queries(11)
 @administrator
 async def overview(request: Request) -> Response:
     """The figures for the chosen councils, growth charts with their tables, and retention."""
@@ -154,6 +156,7 @@ def csv_response(rows: list[list[str]], filename: str) -> Response:
     )
 
 
+@queries(9)
 @administrator
 async def figures_csv(request: Request) -> Response:
     """The per-council table as CSV, exactly as the page shows it."""
@@ -166,6 +169,7 @@ async def figures_csv(request: Request) -> Response:
     return csv_response(table(found), "patchwork-figures.csv")
 
 
+@queries(9)
 @administrator
 async def growth_csv(request: Request) -> Response:
     """The growth table (one series with `series`, else all) as CSV, as the page shows it."""

@@ -32,6 +32,7 @@ from web.admin.onboarding_csv import MAX_BYTES, MAX_ROWS, Row, Unreadable, decod
 from web.admin.rules import admin_page, administrator, change_refused, changed, councils
 from web.core import clock, inputs, ratelimit
 from web.core.auth import me
+from web.core.budgets import PAGE, queries
 from web.core.forms import MAX_ID, form_int
 from web.core.invitations import send_invitation
 
@@ -73,6 +74,7 @@ async def form_page(
     )
 
 
+@queries(PAGE)
 @administrator
 async def upload_form(request: Request) -> Response:
     """The staff list form: a file, or rows pasted from a spreadsheet."""
@@ -95,6 +97,7 @@ async def uploaded_text(request: Request) -> str:
     raise Unreadable("Choose the CSV file with your staff list, or paste its rows")
 
 
+@queries(8)
 @administrator
 async def preview(request: Request) -> Response:
     """Every row of the staff list with its problems flagged; nothing is sent yet."""
@@ -152,6 +155,7 @@ async def signed_rows(request: Request) -> list[Row]:
     ]
 
 
+@queries(23)
 @administrator
 async def send(request: Request) -> Response:
     """Invite the good rows of a previewed staff list (those still good now)."""

@@ -39,6 +39,7 @@ from web.admin.rules import (
     within,
 )
 from web.core.auth import me
+from web.core.budgets import PAGE, queries
 from web.core.errors import error_page
 from web.core.reauth import signed_in_recently
 
@@ -62,6 +63,7 @@ def sets_sign_ins(request: Request) -> bool:
     return me(request).role == "state_admin"
 
 
+@queries(10)
 @administrator
 async def index(request: Request) -> Response:
     """The organisations based in the councils looked after, filtered and a page at a time."""
@@ -146,6 +148,7 @@ async def choices_for(request: Request, organisation: Organisation | None) -> fo
     )
 
 
+@queries(6)
 @administrator
 async def new(request: Request) -> Response:
     """A blank form for a new organisation."""
@@ -153,6 +156,7 @@ async def new(request: Request) -> Response:
     return await form_page(request, None, choices, await form.values_of(None, choices))
 
 
+@queries(14)
 @administrator
 async def edit(request: Request) -> Response:
     """The form for one organisation, filled in (but never with its client secret)."""
@@ -215,6 +219,7 @@ async def submit(request: Request, organisation: Organisation | None) -> Respons
     return RedirectResponse(f"/admin/organisations/{saved.id}?done={done}", status_code=303)
 
 
+@queries(13)
 @administrator
 async def create(request: Request) -> Response:
     """Create an organisation based in a council looked after."""
@@ -223,6 +228,7 @@ async def create(request: Request) -> Response:
     return await submit(request, None)
 
 
+@queries(17)
 @administrator
 async def update(request: Request) -> Response:
     """Save changes to an organisation."""
@@ -231,6 +237,7 @@ async def update(request: Request) -> Response:
     return await submit(request, await organisation_or_404(request))
 
 
+@queries(PAGE)
 @administrator
 async def remove_single_sign_on(request: Request) -> Response:
     """Remove the organisation's OpenID Connect settings, secret included (a state

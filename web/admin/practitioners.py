@@ -35,6 +35,7 @@ from web.admin.rules import (
 )
 from web.core import auth
 from web.core.auth import me, now
+from web.core.budgets import queries
 from web.core.forms import MAX_ID, form_int
 
 NOTICES = {
@@ -47,6 +48,7 @@ NOTICES = {
 }
 
 
+@queries(6)
 @administrator
 async def index(request: Request) -> Response:
     """Practitioners in the administrator's councils, searched and filtered, a page at a time."""
@@ -107,6 +109,7 @@ async def card(
     )
 
 
+@queries(25)
 @administrator
 async def show(request: Request) -> Response:
     """One practitioner's card: who they are, their organisation, role and account."""
@@ -140,6 +143,7 @@ async def audit(request: Request, what: str, target: Practitioner, **detail: obj
     await changed(request, what, area_id=area_id, practitioner_id=target.id, **detail)
 
 
+@queries(6)
 @administrator
 async def deactivate(request: Request) -> Response:
     """Stop them signing in and sign them out of every device at once; history stays."""
@@ -154,6 +158,7 @@ async def deactivate(request: Request) -> Response:
     return done(target, "deactivated")
 
 
+@queries(5)
 @administrator
 async def reactivate(request: Request) -> Response:
     """Let a deactivated practitioner sign in again."""
@@ -191,6 +196,7 @@ async def wanted_rights(
     return role, areas, errors
 
 
+@queries(11)
 @administrator
 async def grant(request: Request) -> Response:
     """Make them a local administrator of areas chosen among the administrator's own (or, by
@@ -214,6 +220,7 @@ async def grant(request: Request) -> Response:
     return done(target, "granted")
 
 
+@queries(7)
 @administrator
 async def remove(request: Request) -> Response:
     """Make an administrator a practitioner again: their areas go, at once."""
@@ -229,6 +236,7 @@ async def remove(request: Request) -> Response:
     return done(target, "removed")
 
 
+@queries(5)
 @administrator
 async def confirm(request: Request) -> Response:
     """Confirm the organisation an inviter vouched for: cards stop saying who vouched."""

@@ -13,11 +13,13 @@ from models.teams import Membership
 from web.core import access, references
 from web.core.alerts import SAYS
 from web.core.auth import me, now, signed_in, signing_up
+from web.core.budgets import PAGE, queries
 from web.core.render import page_or_block
 
 CHANNELS = ("notify_in_app", "notify_email", "notify_push")
 
 
+@queries(7)
 @signed_in
 async def show(request: Request) -> Response:
     """Your notifications, newest first, with who and which client where you may see them."""
@@ -55,23 +57,21 @@ async def show(request: Request) -> Response:
     unread = [n.id for n in items if n.read_at is None]
     if unread:
         await Notification.filter(id__in=unread).update(read_at=now())
+        request.state.unread = max(0, request.state.unread - len(unread))
     return page_or_block(
         request, "alerts/notifications.html", {"rows": rows, "unread": set(unread)}
     )
 
 
-@signing_up  # every page asks for it, signup pages too
+@queries(PAGE)
+@signing_up  # signup pages show the badge too
 async def badge(request: Request) -> Response:
-    """The unread count beside "Notifications" (htmx loads it; without JS there is none)."""
-    practitioner = me(request)
-    count = 0
-    if practitioner.notify_in_app != "off":
-        count = await Notification.filter(
-            practitioner_id=practitioner.id, read_at__isnull=True
-        ).count()
-    return page_or_block(request, "alerts/badge.html", {"count": count}, block="badge")
+    """The unread count beside "Notifications", alone: every page carries it already (read
+    with the session), so this is only for refreshing it. No query of its own."""
+    return page_or_block(request, "alerts/badge.html", block="badge")
 
 
+@queries(PAGE)
 @signed_in
 async def preferences(request: Request) -> Response:
     """How each channel alerts you: immediately, in the 07:00 digest, or not at all."""

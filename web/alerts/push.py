@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 from models.notifications import PushSubscription
 from web.core import audit
 from web.core.auth import me, signing_up
+from web.core.budgets import PAGE, queries
 from web.core.settings import Settings
 
 BASE64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
@@ -83,6 +84,7 @@ async def json_body(request: Request) -> object:
         return None
 
 
+@queries(5)
 @signing_up  # step 6 of signup turns alerts on
 async def subscribe(request: Request) -> Response:
     """Keep this browser's push subscription for the signed-in practitioner."""
@@ -95,6 +97,7 @@ async def subscribe(request: Request) -> Response:
     return JSONResponse({"subscribed": True}, status_code=201)
 
 
+@queries(PAGE)
 @signing_up
 async def unsubscribe(request: Request) -> Response:
     """Forget this browser's push subscription."""

@@ -10,10 +10,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from models.areas import Area
 from models.clients import LEGAL_BASES, Client
 from web.core import access, audit, ratelimit
+from web.core.areas import area_tree
 from web.core.auth import me, signed_in
+from web.core.budgets import PAGE, queries
 from web.core.errors import too_many_searches
 from web.core.forms import MAX_ID, form_int, parse_born
 from web.core.membership import NewClient, add_client
@@ -40,7 +41,7 @@ async def client_form_values(
     duplicates: list[Any] | None = None,
 ) -> dict[str, Any]:
     scopes = await search_scopes(me(request))
-    councils = await Area.filter(kind="council").select_related("parent").order_by("name")
+    councils = (await area_tree()).of_kind("council")
     return {
         "form": form,
         "errors": errors,
@@ -51,6 +52,7 @@ async def client_form_values(
     }
 
 
+@queries(PAGE)
 @signed_in
 async def new_client(request: Request) -> Response:
     """The add-a-client form, filled in with what was searched for."""
@@ -146,11 +148,12 @@ async def likely_duplicates(request: Request, new: NewClient) -> list[Any]:
     return [(c, c.id in member_of) for c in candidates[:5]]
 
 
+@queries(20)
 @signed_in
 async def create_client(request: Request) -> Response:
     """Add a client (after offering likely duplicates); you become its first team member."""
     form = await request.form()
-    council_ids = {area.id for area in await Area.filter(kind="council").only("id")}
+    council_ids = {area.id for area in (await area_tree()).of_kind("council")}
     new, errors = validate_client(form, council_ids)
     raw = {k: str(form.get(k, "")).strip() for k in CLIENT_FIELDS}
     if new is None:

@@ -9,10 +9,12 @@ from starlette.routing import Route
 
 from web.core import access
 from web.core.auth import me, resume_path, signed_in
+from web.core.budgets import queries
 from web.core.nudges import TOUR, should_offer_passkey, tour_step
 from web.core.render import page_or_block
 
 
+@queries(5)
 @signed_in
 async def your_clients(request: Request) -> Response:
     """The home page: cards for the teams you are on (after signup is finished)."""
@@ -23,7 +25,7 @@ async def your_clients(request: Request) -> Response:
     if tour and request.headers.get("hx-request") and "tour" in request.query_params:
         return page_or_block(request, "clients/index.html", values, block="walkthrough")
     cards = await access.my_clients(me(request))
-    offer_passkey = await should_offer_passkey(request)
+    offer_passkey = should_offer_passkey(request)
     return page_or_block(
         request,
         "clients/index.html",

@@ -14,7 +14,7 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-async def record(
+def event(
     request: Request | None,
     action: str,
     *,
@@ -23,10 +23,10 @@ async def record(
     area_id: int | None = None,
     **detail: Any,
 ) -> AuditEvent:
-    """Record who did what. The actor defaults to the signed-in practitioner."""
+    """An audit event, not yet written. The actor defaults to the signed-in practitioner."""
     if actor_id is None and request is not None and request.state.practitioner is not None:
         actor_id = request.state.practitioner.id
-    return await AuditEvent.create(
+    return AuditEvent(
         at=now(),  # the app's clock, which the 07:00 digest's guard compares with
         action=action,
         actor_id=actor_id,
@@ -35,3 +35,15 @@ async def record(
         ip=client_ip(request) if request is not None else "",
         detail=detail,
     )
+
+
+async def record_all(events: list[AuditEvent]) -> None:
+    """Write several events in one statement (a search's groups, say)."""
+    await AuditEvent.bulk_create(events)
+
+
+async def record(request: Request | None, action: str, **fields: Any) -> AuditEvent:
+    """Record who did what, now (the fields are `event`'s)."""
+    made = event(request, action, **fields)
+    await made.save()
+    return made

@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
+from tortoise.expressions import RawSQL
 from tortoise.transactions import in_transaction
 
 from models.auth import Session
@@ -40,8 +41,21 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+#: Beside the session, the same statement reads what every page's layout shows: the unread
+#: badge, and whether the practitioner has a passkey yet (the dashboard offers one).
+UNREAD = RawSQL(
+    '(SELECT COUNT(*) FROM "notification" WHERE "notification"."practitioner_id" = '
+    '"session"."practitioner_id" AND "notification"."read_at" IS NULL)'
+)
+HAS_PASSKEY = RawSQL(
+    '(SELECT COUNT(*) FROM "passkey_credential" WHERE '
+    '"passkey_credential"."practitioner_id" = "session"."practitioner_id")'
+)
+
+
 class AuthMiddleware:
-    """Loads the signed-in practitioner (one query) into request.state, or None."""
+    """Loads the signed-in practitioner, their organisation, unread count and passkey flag (one
+    statement) into request.state, or None."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -50,7 +64,10 @@ class AuthMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             state = scope.setdefault("state", {})
-            state["practitioner"], state["session"] = await self._load(Headers(scope=scope))
+            practitioner, session = await self._load(Headers(scope=scope))
+            state["practitioner"], state["session"] = practitioner, session
+            state["unread"] = getattr(session, "unread", 0)
+            state["has_passkey"] = bool(getattr(session, "has_passkey", 0))
         await self.app(scope, receive, send)
 
     async def _load(self, headers: Headers) -> tuple[Practitioner | None, Session | None]:
@@ -60,6 +77,7 @@ class AuthMiddleware:
         session = (
             await Session.filter(token_hash=token_hash(morsel.value))
             .select_related("practitioner__organisation")
+            .annotate(unread=UNREAD, has_passkey=HAS_PASSKEY)
             .first()
         )
         if session is None:
@@ -186,10 +204,25 @@ def wants_page(request: Request) -> bool:
 
 
 def refuse_anonymous(request: Request) -> Response:
+    """A page redirects to sign-in; htmx gets the 401 with `HX-Redirect` to sign-in, so a
+    session that ended while a page was open goes to sign-in instead of swapping the error
+    into the layout; anything else (JSON, a form post without htmx) gets the 401 page."""
     if wants_page(request):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
-    raise HTTPException(401, "Please sign in again.")
+    headers = {}
+    if "hx-request" in request.headers:
+        headers["HX-Redirect"] = f"/signin?next={quote(page_shown(request), safe='')}"
+    raise HTTPException(401, "Please sign in again.", headers=headers)
+
+
+def page_shown(request: Request) -> str:
+    """The page an htmx request came from (its `HX-Current-URL`), as a safe local path."""
+    try:
+        shown = urlsplit(request.headers.get("hx-current-url", ""))
+    except ValueError:  # a malformed header: back to the start after signing in
+        return "/"
+    return safe_next(shown.path + (f"?{shown.query}" if shown.query else ""))
 
 
 def resume_path(practitioner: Practitioner) -> str | None:
@@ -201,10 +234,13 @@ def resume_path(practitioner: Practitioner) -> str | None:
 
 def refuse_unfinished(request: Request, practitioner: Practitioner) -> Response:
     """Someone still signing up (no name yet, perhaps) may not search, join or look anyone up."""
+    resume = resume_path(practitioner) or "/"
     if wants_page(request):
-        return RedirectResponse(resume_path(practitioner) or "/", status_code=303)
+        return RedirectResponse(resume, status_code=303)
     raise HTTPException(
-        403, "Finish signing up first: answer the last few questions, then you can carry on."
+        403,
+        "Finish signing up first: answer the last few questions, then you can carry on.",
+        headers={"HX-Redirect": resume} if "hx-request" in request.headers else None,
     )
 
 

@@ -10,11 +10,16 @@ from tortoise.migrations.api import migrate as tortoise_migrate
 
 from models import tortoise_config
 
+#: Counts the databases this process opened, so what it keeps of one is never used for another.
+opened = 0
+
 
 async def open_database(database_url: str) -> None:
     # Global fallback: uvicorn runs the lifespan in another task than the requests,
     # and Tortoise 1.x keeps its context in a contextvar.
+    global opened
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    opened += 1
 
 
 async def close_database() -> None:

@@ -10,7 +10,9 @@ from starlette.datastructures import FormData
 
 from models.areas import Area
 from models.practitioners import Practitioner, PractitionerArea
+from web.core.areas import area_tree
 from web.core.forms import MAX_ID, form_int
+from web.core.scopes import scope_changed
 
 PHONE_SHAPE = re.compile(r"^[0-9+() -]{6,40}$")
 
@@ -25,7 +27,7 @@ Errors = dict[str, str]
 
 
 async def councils_by_district() -> list[tuple[str, list[Area]]]:
-    councils = await Area.filter(kind="council").select_related("parent").order_by("name")
+    councils = (await area_tree()).of_kind("council")
     districts: dict[str, list[Area]] = {}
     for council in councils:
         districts.setdefault(council.parent.name if council.parent else "Other", []).append(council)
@@ -62,7 +64,7 @@ def check_phones(form: FormData) -> tuple[Answers, Errors]:
 
 async def check_areas(form: FormData) -> tuple[Answers, Errors]:
     ids = [n for v in form.getlist("areas") if (n := form_int(v, low=1, high=MAX_ID)) is not None]
-    known = set(await Area.filter(id__in=ids, kind="council").values_list("id", flat=True))
+    known = {area.id for area in (await area_tree()).of_kind("council")}
     chosen = [i for i in dict.fromkeys(ids) if i in known]
     errors = {}
     if not chosen:
@@ -73,6 +75,7 @@ async def check_areas(form: FormData) -> tuple[Answers, Errors]:
 
 
 async def save_areas(practitioner: Practitioner, area_ids: list[int]) -> None:
+    await scope_changed(practitioner.id)
     await PractitionerArea.filter(practitioner_id=practitioner.id).delete()
     await PractitionerArea.bulk_create(
         [

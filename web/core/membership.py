@@ -21,6 +21,7 @@ from web.core import access, audit, clock
 from web.core.alerts import tell_team_once
 from web.core.clock import now
 from web.core.name_index import index_clients
+from web.core.scopes import scope_changed
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ async def _join(
             visible_since=None if practitioner.organisation.sensitive else moment,
         )
         await Client.filter(id=client.id).update(team_empty_since=None)
+        await scope_changed(practitioner.id)
         await audit.record(
             request,
             "team.joined",
@@ -128,6 +130,7 @@ async def leave(
         )
         if not ended:
             return await Membership.get(id=membership.id)
+        await scope_changed(practitioner.id)
         if not await Membership.filter(access.current(), client_id=client.id).exists():
             await Client.filter(id=client.id).update(team_empty_since=membership.ended_at)
         await audit.record(

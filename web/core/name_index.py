@@ -4,7 +4,9 @@ misses), and keeping the index in step with every client write."""
 
 from __future__ import annotations
 
+import asyncio
 import bisect
+import contextlib
 import re
 import unicodedata
 from collections import defaultdict
@@ -74,15 +76,20 @@ class Vocabulary:
     #: One-deletion variants → the words they come from (SymSpell).
     variants: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     highest_id: int = 0
+    #: Read whole from the database at least once.
+    loaded: bool = False
 
-    def add(self, word_id: int, word: str) -> None:
+    def add(self, word_id: int, word: str, *, seen: bool = True) -> None:
+        """Add a word; `seen=False` for one this process wrote, whose transaction may yet roll
+        back: the next top-up still reads every id above the highest it has seen."""
         if word in self.ids:
             return
         self.ids[word] = word_id
         bisect.insort(self.ordered, word)
         for variant in deletes(word, 1):
             self.variants[variant].add(word)
-        self.highest_id = max(self.highest_id, word_id)
+        if seen:
+            self.highest_id = max(self.highest_id, word_id)
 
     def prefixed(self, token: str, limit: int = 300) -> list[str]:
         start = bisect.bisect_left(self.ordered, token)
@@ -108,15 +115,43 @@ class Vocabulary:
 
 
 async def vocabulary() -> Vocabulary:
-    """This process's vocabulary, topped up with words other processes added (one query)."""
-    # Words are never deleted, so ids stay valid; a new connection (a new database) starts over.
-    known = _vocabulary.setdefault(str(id(connections.get("default"))), Vocabulary())
+    """This process's vocabulary: read whole on first use, then kept up to date by this
+    process's own writes (`word_ids`) and, for words other processes add, by `keep_topped_up`
+    in the background, so a search sends no statement for it."""
+    known = _known()
+    if not known.loaded:
+        await top_up()
+    return known
+
+
+def _known() -> Vocabulary:
+    # Words are never deleted, so ids stay valid; a database opened anew starts over.
+    return _vocabulary.setdefault(str(db.opened), Vocabulary())
+
+
+async def top_up() -> None:
+    """Add the words other processes (or a bulk load) wrote since this one last looked."""
+    known = _known()
     rows = await connections.get("default").execute_query_dict(
         f"SELECT id, word FROM name_word WHERE id > {int(known.highest_id)} ORDER BY id"
     )
     for row in rows:
         known.add(row["id"], row["word"])
-    return known
+    known.loaded = True
+
+
+#: How often each web process looks for words other processes added (a client added in one
+#: process is findable by exact name in the others within this many seconds).
+TOP_UP_SECONDS = 2.0
+
+
+async def keep_topped_up(stop: asyncio.Event) -> None:
+    """Top the vocabulary up every TOP_UP_SECONDS until `stop` (the app's lifespan runs it)."""
+    while not stop.is_set():
+        with contextlib.suppress(Exception):  # a database blip: try again next time
+            await top_up()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), TOP_UP_SECONDS)
 
 
 def _marks(count: int, start: int = 1) -> str:
@@ -138,6 +173,9 @@ async def word_ids(words: Iterable[str]) -> dict[str, int]:
     rows = await connection.execute_query_dict(
         f"SELECT id, word FROM name_word WHERE word IN ({_marks(len(wanted))})", wanted
     )
+    known = _known()
+    for row in rows:  # this process can find them at once
+        known.add(row["id"], row["word"], seen=False)
     return {row["word"]: row["id"] for row in rows}
 
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from models.auth import PasskeyCredential
 from models.practitioners import Practitioner
 from web.core.auth import me
 from web.core.forms import MAX_ID, form_int
@@ -70,11 +69,11 @@ def tour_step(request: Request, practitioner: Practitioner) -> int:
     return min(max(number, 1), len(TOUR))
 
 
-async def should_offer_passkey(request: Request) -> bool:
+def should_offer_passkey(request: Request) -> bool:
     """After an email-link sign-in, offer a passkey to someone who has none (unless dismissed)."""
     practitioner = me(request)
     return (
         request.state.session.method == "email"
         and "passkey-prompt" not in practitioner.dismissed_banners
-        and not await PasskeyCredential.filter(practitioner=practitioner).exists()
+        and not request.state.has_passkey
     )

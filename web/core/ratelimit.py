@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
+from itsdangerous import BadSignature, TimestampSigner
 from tortoise.transactions import in_transaction
 
 from models.auth import RateLimitHit
-from web.core import db
+from web.core import clock, db
 from web.core.clock import now
 
 WINDOW = timedelta(hours=1)
@@ -43,9 +44,35 @@ async def count_attempt(key: str, limit: int, marker: str | None = None) -> bool
     return True
 
 
+#: Count and record in one statement: a hit is added only while the hour has room for it.
+HIT_SQL = {
+    "sqlite": (
+        "INSERT INTO rate_limit_hit (key, at) SELECT ?, ? WHERE (SELECT COUNT(*) FROM "
+        "rate_limit_hit WHERE key = ? AND at > ?) < ? RETURNING id"
+    ),
+    "postgres": (
+        "INSERT INTO rate_limit_hit (key, at) SELECT $1::varchar, $2::timestamptz WHERE "
+        "(SELECT COUNT(*) FROM rate_limit_hit WHERE key = $1 AND at > $3) < $4 RETURNING id"
+    ),
+}
+
+
 async def hit(key: str, limit: int) -> bool:
-    """Count one attempt for `key`; False when the last hour already had `limit` of them."""
-    return await count_attempt(key, limit)
+    """Count one attempt for `key`; False when the last hour already had `limit` of them.
+    One statement (on PostgreSQL after the key's advisory lock, as in `count_attempt`)."""
+    async with in_transaction() as connection:
+        dialect = db.dialect()
+        if dialect == "postgres":
+            await connection.execute_query(
+                "SELECT pg_advisory_xact_lock($1, hashtext($2))", [LOCK_SPACE, key]
+            )
+        moment = now()
+        since = moment - WINDOW
+        values: list[object] = (
+            [key, moment, key, since, limit] if dialect == "sqlite" else [key, moment, since, limit]
+        )
+        _count, rows = await connection.execute_query(HIT_SQL[dialect], values)
+    return bool(rows)
 
 
 async def hit_once(key: str, item: str, limit: int) -> bool:
@@ -56,9 +83,29 @@ async def hit_once(key: str, item: str, limit: int) -> bool:
 
 
 async def search(practitioner_id: int, what: str, limit: int) -> bool:
-    """Count one way of reaching clients' identities (a query, however many of its groups
-    are shown; a client's join page) against the practitioner's hourly search limit."""
+    """Count one way of reaching clients' identities (a client's join page, the duplicates
+    offered when adding one) against the practitioner's hourly search limit, once an hour."""
     return await hit_once(f"search:{practitioner_id}", what, limit)
+
+
+async def query(secret_key: str, practitioner_id: int, what: str, limit: int, proof: str) -> str:
+    """Count a client search against the same hourly limit, unless `proof` shows this query
+    was counted for this practitioner within the hour (its results' links carry it, so its
+    other groups are free). Returns the proof to carry on, or "" when the limit is reached."""
+    signer = _counted_signer(secret_key, practitioner_id, what)
+    try:
+        signer.unsign(proof, max_age=int(WINDOW.total_seconds()))
+    except (BadSignature, ValueError, TypeError):
+        if not await hit(f"search:{practitioner_id}", limit):
+            return ""
+        return signer.sign("counted").decode()
+    return proof
+
+
+def _counted_signer(secret_key: str, practitioner_id: int, what: str) -> TimestampSigner:
+    # What was searched is in the salt, hashed: the proof names nothing, it only proves.
+    digest = hashlib.sha256(what.encode()).hexdigest()[:40]
+    return clock.TimestampSigner(secret_key, salt=f"patchwork-search:{practitioner_id}:{digest}")
 
 
 async def forget_old() -> int:

@@ -55,11 +55,20 @@ def context_for(request: Request, values: dict[str, Any]) -> dict[str, Any]:
     return {
         "request": request,
         "me": practitioner,
+        # The badge beside "Notifications", read with the session (web/core/auth.py).
+        "unread_count": unread_badge(request, practitioner),
         "csrf_token": csrf_token(request),
         "settings": settings,
         "today": clock.today(),
         **values,
     }
+
+
+def unread_badge(request: Request, practitioner: Any) -> int:
+    """The unread count the layout shows, or 0 for someone who turned in-app alerts off."""
+    if practitioner is None or practitioner.notify_in_app == "off":
+        return 0
+    return int(getattr(request.state, "unread", 0))
 
 
 def page_or_block(

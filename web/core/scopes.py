@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from tortoise import connections
+from tortoise.expressions import F
+
 from models.areas import Area
-from models.practitioners import AdminArea, Practitioner, PractitionerArea
-from models.teams import Membership
-from web.core.access import current
+from models.practitioners import AdminArea, Practitioner
+from web.core.areas import AreaTree, area_tree
 
 
 @dataclass(frozen=True)
@@ -22,48 +24,97 @@ class Scopes:
     state_label: str
 
 
-async def my_areas(practitioner: Practitioner) -> list[Area]:
-    """The areas chosen (in order), then, automatically, those of clients whose teams they
-    are on."""
-    chosen = [
-        link.area
-        for link in await PractitionerArea.filter(practitioner_id=practitioner.id)
-        .select_related("area")
-        .order_by("position", "id")
+@dataclass(frozen=True)
+class Areas:
+    """Where a practitioner works: the councils they chose (in their order), and, by name,
+    those of clients whose teams they are on and did not choose, each with how many teams."""
+
+    chosen: list[Area]
+    automatic: list[tuple[Area, int]]
+
+    @property
+    def mine(self) -> list[Area]:
+        return self.chosen + [area for area, _teams in self.automatic]
+
+
+#: Each process keeps every practitioner's areas and scopes until their `scope_version` moves
+#: on (joining, leaving, choosing areas): at most this many practitioners, then it starts over.
+KEPT = 5000
+_kept: dict[int, tuple[int, Areas, Scopes]] = {}
+
+#: Their chosen areas and their current teams' areas: one statement.
+AREAS_SQL = (
+    "SELECT 0 AS team, area_id, position, id FROM practitioner_area WHERE practitioner_id = {p} "
+    "UNION ALL SELECT 1 AS team, c.area_id, 0, 0 FROM membership m JOIN client c "
+    "ON c.id = m.client_id WHERE m.practitioner_id = {p} AND m.ended_at IS NULL"
+)
+
+
+async def _read_areas(practitioner_id: int) -> Areas:
+    tree = await area_tree()
+    rows = await connections.get("default").execute_query_dict(
+        AREAS_SQL.format(p=int(practitioner_id))
+    )
+    chosen_ids = [
+        int(r["area_id"]) for r in sorted((r for r in rows if not r["team"]), key=_position)
     ]
-    automatic = await automatic_areas(practitioner.id, [a.id for a in chosen])
-    return chosen + [area for area, _teams in automatic]
+    teams = Counter(int(r["area_id"]) for r in rows if r["team"])
+    chosen = [a for i in chosen_ids if (a := tree.get(i)) is not None]
+    automatic = [(area, teams[area.id]) for area in tree.named(set(teams) - set(chosen_ids))]
+    return Areas(chosen, automatic)
 
 
-async def automatic_areas(practitioner_id: int, chosen: list[int]) -> list[tuple[Area, int]]:
-    """The council areas added because the practitioner is on a client's team there (and did
-    not choose), by name, each with how many of their teams are there."""
-    teams = await Membership.filter(current(), practitioner_id=practitioner_id).values_list(
-        "client__area_id", flat=True
-    )
-    counts = Counter(int(str(area_id)) for area_id in teams if area_id not in chosen)
-    areas = await Area.filter(id__in=list(counts)).order_by("name")
-    return [(area, counts[area.id]) for area in areas]
+def _position(row: dict[str, int]) -> tuple[int, int]:
+    return int(row["position"]), int(row["id"])
 
 
-async def search_scopes(practitioner: Practitioner) -> Scopes:
-    local = await my_areas(practitioner)
+def _scopes(practitioner: Practitioner, areas: Areas, tree: AreaTree) -> Scopes:
+    local = areas.mine
     if not local:  # nothing chosen yet: the organisation's own council
-        await practitioner.fetch_related("organisation__area")
-        local = [practitioner.organisation.area]
-    district_council_ids = sorted({a.parent_id for a in local if a.parent_id})  # type: ignore[attr-defined]
-    districts = await Area.filter(id__in=district_council_ids).order_by("name")
-    state = await Area.filter(kind="state").first()
-    councils = await Area.filter(parent_id__in=district_council_ids, kind="council").values_list(
-        "id", flat=True
-    )
+        own = tree.get(practitioner.organisation.area_id)  # type: ignore[attr-defined]
+        local = [own] if own is not None else []
+    district_ids = {a.parent_id for a in local if a.parent_id}  # type: ignore[attr-defined]
     local_ids = {a.id for a in local}
     return Scopes(
         local=local,
-        district_council_ids=[i for i in councils if i not in local_ids],  # type: ignore[misc]
-        district_label=" and ".join(d.name for d in districts) or "your district",
-        state_label=state.name if state else "the state",
+        district_council_ids=[
+            a.id for a in tree.councils_in(district_ids) if a.id not in local_ids
+        ],
+        district_label=" and ".join(d.name for d in tree.named(district_ids)) or "your district",
+        state_label=tree.state.name if tree.state else "the state",
     )
+
+
+async def _kept_for(practitioner: Practitioner) -> tuple[Areas, Scopes]:
+    kept = _kept.get(practitioner.id)
+    if kept is not None and kept[0] == practitioner.scope_version:
+        return kept[1], kept[2]
+    areas = await _read_areas(practitioner.id)
+    scopes = _scopes(practitioner, areas, await area_tree())
+    if len(_kept) >= KEPT:
+        _kept.clear()
+    _kept[practitioner.id] = (practitioner.scope_version, areas, scopes)
+    return areas, scopes
+
+
+async def my_areas(practitioner: Practitioner) -> Areas:
+    """The practitioner's areas (no statement while their scope version stands)."""
+    return (await _kept_for(practitioner))[0]
+
+
+async def search_scopes(practitioner: Practitioner) -> Scopes:
+    """Where their searches look (no statement while their scope version stands)."""
+    return (await _kept_for(practitioner))[1]
+
+
+def forget_all() -> None:
+    """Forget every practitioner's areas (the tests empty the database between tests)."""
+    _kept.clear()
+
+
+async def scope_changed(practitioner_id: int) -> None:
+    """Their areas or teams changed: every process reads them afresh on their next request."""
+    await Practitioner.filter(id=practitioner_id).update(scope_version=F("scope_version") + 1)
 
 
 async def administered_council_ids(practitioner: Practitioner) -> list[int] | None:
@@ -80,8 +131,6 @@ async def administered_council_ids(practitioner: Practitioner) -> list[int] | No
     if any(kind == "state" for _id, kind in held):
         return None
     councils = {int(str(area_id)) for area_id, kind in held if kind == "council"}
-    districts = [area_id for area_id, kind in held if kind != "council"]
-    if districts:
-        beneath = Area.filter(parent_id__in=districts, kind="council")
-        councils.update(await beneath.values_list("id", flat=True))  # type: ignore[arg-type]
+    districts = [int(str(area_id)) for area_id, kind in held if kind != "council"]
+    councils.update(a.id for a in (await area_tree()).councils_in(districts))
     return sorted(councils)

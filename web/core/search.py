@@ -26,6 +26,7 @@ from tortoise import connections
 
 from models.clients import Client
 from web.core import db
+from web.core.areas import area_tree
 from web.core.name_index import Vocabulary, name_words, vocabulary
 
 #: Results per group: enough to recognise someone, too few to browse.
@@ -64,6 +65,8 @@ class Query:
 class Hit:
     client: Client
     score: float
+    #: The searching practitioner is on this client's team.
+    mine: bool = False
 
 
 @dataclass
@@ -94,33 +97,92 @@ async def search(
     in_areas: Sequence[int] | None = None,
     not_in_areas: Sequence[int] = (),
     limit: int = GROUP_SIZE,
+    viewer_id: int = 0,
 ) -> list[Hit]:
     """Best matches for `query` among clients in `in_areas` (None: anywhere) and not in
-    `not_in_areas`, best first, at most `limit`."""
+    `not_in_areas`, best first, at most `limit`, each saying whether `viewer_id` is on the
+    client's team."""
+    found = await search_groups(
+        query, {"": (in_areas, not_in_areas)}, limit=limit, viewer_id=viewer_id
+    )
+    return found[""]
+
+
+Where = tuple[Sequence[int] | None, Sequence[int]]
+
+
+async def search_groups(
+    query: Query, groups: dict[str, Where], *, limit: int = GROUP_SIZE, viewer_id: int = 0
+) -> dict[str, list[Hit]]:
+    """`search` for several groups of areas at once (name → in and not in): one statement.
+    For each group, the candidates by exact and prefix matches, the near misses only where
+    those found fewer than `limit`, and the candidates' rows."""
+    found: dict[str, list[Hit]] = {name: [] for name in groups}
     if not query.tokens:
-        return []
+        return found
     words = await vocabulary()
     expansions = [expand(t, words) for t in query.tokens]
     qualities = [{**e.strong, **e.weak} for e in expansions]
     strong = [e.strong for e in expansions]
-    candidates = await _candidates(query, words, strong, in_areas, not_in_areas)
-    if len(candidates) < limit and any(e.weak for e in expansions):
-        candidates |= await _candidates(query, words, qualities, in_areas, not_in_areas)
-    if not candidates:
-        return []
-    ids = ", ".join(str(int(i)) for i in candidates)
+    statement = Statement(db.dialect() == "sqlite")
+    parts = []
+    for n, (in_areas, not_in_areas) in enumerate(groups.values()):
+        matching = _candidates(statement, query, words, strong, in_areas, not_in_areas)
+        if any(e.weak for e in expansions):
+            near = _candidates(statement, query, words, qualities, in_areas, not_in_areas)
+            if near and matching:
+                # A condition on nothing but the first pass: the database checks it once and
+                # skips the second pass when the first found enough.
+                matching = (
+                    f"WITH strong AS ({matching}) SELECT client_id FROM strong UNION "
+                    f"SELECT client_id FROM ({near}) n "
+                    f"WHERE (SELECT COUNT(*) FROM strong) < {limit}"
+                )
+            matching = matching or near
+        if matching:
+            parts.append(
+                f"SELECT {n} AS grp, c.*, EXISTS (SELECT 1 FROM membership t WHERE "
+                f"t.client_id = c.id AND t.practitioner_id = {int(viewer_id)} AND "
+                f"t.ended_at IS NULL) AS mine FROM ({matching}) m "
+                f"JOIN client c ON c.id = m.client_id"
+            )
+    if not parts:
+        return found
     rows = await connections.get("default").execute_query_dict(
-        f"SELECT id, given_name, family_name, other_names FROM client WHERE id IN ({ids})"
+        " UNION ALL ".join(parts), statement.params
     )
-    scored = []
-    for row in rows:
-        score = _score(row["given_name"], row["family_name"], row["other_names"], qualities)
-        if score is not None:
-            scored.append((-score, row["family_name"], row["given_name"], row["id"]))
-    best = dict((row[3], -row[0]) for row in sorted(scored)[:limit])
-    clients = await Client.filter(id__in=list(best)).select_related("area")
-    clients.sort(key=lambda c: (-best[c.id], c.family_name, c.given_name, c.id))
-    return [Hit(client, best[client.id]) for client in clients]
+    names = list(groups)
+    tree = await area_tree()
+    for n, name in enumerate(names):
+        scored = []
+        for row in rows:
+            if row["grp"] != n:
+                continue
+            score = _score(row["given_name"], row["family_name"], row["other_names"], qualities)
+            if score is not None:
+                scored.append((-score, row["family_name"], row["given_name"], row["id"], row))
+        for negative, *_names, row in sorted(scored, key=lambda s: s[:4])[:limit]:
+            values = {k: v for k, v in row.items() if k not in ("grp", "mine")}
+            client = Client._init_from_db(**values)
+            client.area = tree.get(client.area_id)  # type: ignore[assignment,attr-defined]
+            found[name].append(Hit(client, -negative, bool(row["mine"])))
+    return found
+
+
+#: Every column of a client, as the model reads them.
+CLIENT_COLUMNS = "c.*"
+
+
+class Statement:
+    """Parameters of a statement being written, in the dialect's style."""
+
+    def __init__(self, sqlite: bool) -> None:
+        self.sqlite = sqlite
+        self.params: list[object] = []
+
+    def mark(self, value: object) -> str:
+        self.params.append(value)
+        return "?" if self.sqlite else f"${len(self.params)}"
 
 
 def _score(given: str, family: str, other: str, qualities: list[dict[str, float]]) -> float | None:
@@ -156,21 +218,17 @@ def _score(given: str, family: str, other: str, qualities: list[dict[str, float]
     return total / len(qualities)
 
 
-async def _candidates(
+def _candidates(
+    statement: Statement,
     query: Query,
     words: Vocabulary,
     per_token: list[dict[str, float]],
     in_areas: Sequence[int] | None,
     not_in_areas: Sequence[int],
-) -> set[int]:
+) -> str:
+    """The statement finding candidates' ids (at most CANDIDATES), or "" for none."""
     if any(not wanted for wanted in per_token):
-        return set()
-    sqlite = db.dialect() == "sqlite"
-    params: list[object] = []
-
-    def mark(value: object) -> str:
-        params.append(value)
-        return "?" if sqlite else f"${len(params)}"
+        return ""
 
     def numbers(values: Iterable[int]) -> str:
         # Ids are integers from our own tables: inlined, they keep the statement small.
@@ -205,20 +263,19 @@ async def _candidates(
             for n, wanted in enumerate(filters)
         )
     if query.born_on is not None:
-        born = f"c.birth_date = {mark(query.born_on)}"
+        born = f"b.birth_date = {statement.mark(query.born_on)}"
     elif query.born_in is not None:
-        year = "strftime('%Y', c.birth_date)" if sqlite else "EXTRACT(YEAR FROM c.birth_date)"
+        sqlite = statement.sqlite
+        year = "strftime('%Y', b.birth_date)" if sqlite else "EXTRACT(YEAR FROM b.birth_date)"
         born = (
-            f"(c.birth_year = {mark(query.born_in)} "
-            f"OR CAST({year} AS INTEGER) = {mark(query.born_in)})"
+            f"(b.birth_year = {statement.mark(query.born_in)} "
+            f"OR CAST({year} AS INTEGER) = {statement.mark(query.born_in)})"
         )
     else:
         born = ""
-    statement = (
-        f"SELECT m.client_id FROM ({matching}) m JOIN client c ON c.id = m.client_id "
-        f"WHERE {born} LIMIT {CANDIDATES}"
-        if born
-        else f"SELECT client_id FROM ({matching}) m LIMIT {CANDIDATES}"
-    )
-    rows = await connections.get("default").execute_query_dict(statement, params)
-    return {row["client_id"] for row in rows}
+    if born:
+        return (
+            f"SELECT x.client_id FROM ({matching}) x JOIN client b ON b.id = x.client_id "
+            f"WHERE {born} LIMIT {CANDIDATES}"
+        )
+    return f"SELECT x.client_id FROM ({matching}) x LIMIT {CANDIDATES}"

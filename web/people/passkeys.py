@@ -13,6 +13,7 @@ from starlette.routing import Route
 from models.auth import PasskeyCredential
 from web.core import audit
 from web.core.auth import me, signed_in
+from web.core.budgets import PAGE, queries
 from web.core.reauth import sign_in_again, signed_in_recently
 from web.people.profile import profile_page
 
@@ -26,6 +27,7 @@ async def own_passkey(request: Request) -> PasskeyCredential:
     return passkey
 
 
+@queries(PAGE)
 @signed_in
 async def rename(request: Request) -> Response:
     """Give a passkey a name its owner will recognise ("Work phone")."""
@@ -41,6 +43,7 @@ async def rename(request: Request) -> Response:
     return RedirectResponse("/profile#passkeys", status_code=303)
 
 
+@queries(PAGE)
 @signed_in
 async def remove(request: Request) -> Response:
     """Remove a passkey, after a sign-in within the last 15 minutes."""

@@ -20,6 +20,7 @@ from models.organisations import Organisation
 from models.practitioners import Practitioner
 from web.core import access
 from web.core.auth import me, signed_in
+from web.core.budgets import PAGE, queries
 from web.core.render import page_or_block
 from web.core.scopes import my_areas
 
@@ -68,6 +69,7 @@ async def find(terms: list[str], area_ids: list[int], local: bool) -> Found:
     )
 
 
+@queries(7)
 @signed_in
 async def search(request: Request) -> Response:
     """Search people by name, role or organisation, and services by name or type."""
@@ -75,7 +77,7 @@ async def search(request: Request) -> Response:
     terms = terms_of(q)
     groups: list[tuple[str, Found]] = []
     if terms:
-        areas = await my_areas(me(request))
+        areas = (await my_areas(me(request))).mine
         if not areas:
             await me(request).fetch_related("organisation__area")
             areas = [me(request).organisation.area]
@@ -92,6 +94,7 @@ async def search(request: Request) -> Response:
     )
 
 
+@queries(PAGE)
 @signed_in
 async def person(request: Request) -> Response:
     """A practitioner's card: who they are and how to reach them. Never their clients."""
@@ -103,6 +106,7 @@ async def person(request: Request) -> Response:
     return page_or_block(request, "people/phonebook/person.html", {"person": found})
 
 
+@queries(PAGE)
 @signed_in
 async def organisation(request: Request) -> Response:
     """A service: its duty contacts and the practitioners who work there."""

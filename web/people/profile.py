@@ -13,16 +13,16 @@ from tortoise.transactions import in_transaction
 from models.auth import PasskeyCredential, Session
 from web.core import audit
 from web.core.auth import me, signed_in
+from web.core.budgets import PAGE, queries
 from web.core.details import (
     check_areas,
     check_details,
     check_phones,
-    chosen_area_ids,
     councils_by_district,
     save_areas,
 )
 from web.core.render import page_or_block
-from web.core.scopes import automatic_areas
+from web.core.scopes import my_areas
 
 
 async def profile_page(
@@ -32,9 +32,11 @@ async def profile_page(
     status_code: int = 200,
 ) -> Response:
     practitioner = me(request)
-    await practitioner.fetch_related("organisation", "organisation_vouched_by")
+    if practitioner.organisation_vouched_by_id is not None:  # type: ignore[attr-defined]
+        await practitioner.fetch_related("organisation_vouched_by")
     passkeys = await PasskeyCredential.filter(practitioner=practitioner).order_by("created_at")
-    chosen = await chosen_area_ids(practitioner)
+    areas = await my_areas(practitioner)
+    chosen = [area.id for area in areas.chosen]
     districts = await councils_by_district()
     details = {
         "name": practitioner.name,
@@ -52,19 +54,21 @@ async def profile_page(
             "form": {**details, **(form or {})},
             "districts": districts,
             "chosen_areas": [c for _, councils in districts for c in councils if c.id in chosen],
-            "automatic_areas": await automatic_areas(practitioner.id, chosen),
+            "automatic_areas": areas.automatic,
             "saved": request.query_params.get("saved", ""),
         },
         status_code=status_code,
     )
 
 
+@queries(PAGE)
 @signed_in
 async def show(request: Request) -> Response:
     """Your profile: details, areas, alerts, passkeys, devices."""
     return await profile_page(request)
 
 
+@queries(PAGE)
 @signed_in
 async def save_details(request: Request) -> Response:
     """Name, job title and phones, checked as at signup."""
@@ -82,6 +86,7 @@ async def save_details(request: Request) -> Response:
     return RedirectResponse("/profile?saved=details#details", status_code=303)
 
 
+@queries(5)
 @signed_in
 async def save_chosen_areas(request: Request) -> Response:
     """The council areas you chose, which client search looks in first."""
@@ -94,6 +99,7 @@ async def save_chosen_areas(request: Request) -> Response:
     return RedirectResponse("/profile?saved=areas#areas-heading", status_code=303)
 
 
+@queries(PAGE)
 @signed_in
 async def devices(request: Request) -> Response:
     """Signed-in devices: every session of yours, this one first."""
@@ -105,6 +111,7 @@ async def devices(request: Request) -> Response:
     )
 
 
+@queries(PAGE)
 @signed_in
 async def sign_out_device(request: Request) -> Response:
     """End one of your other sessions."""
@@ -116,6 +123,7 @@ async def sign_out_device(request: Request) -> Response:
     return RedirectResponse("/profile/devices", status_code=303)
 
 
+@queries(PAGE)
 @signed_in
 async def sign_out_others(request: Request) -> Response:
     """End every session of yours except this one."""

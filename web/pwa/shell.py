@@ -15,6 +15,7 @@ from starlette.types import Scope
 
 from web.core import db
 from web.core.auth import public
+from web.core.budgets import PAGE, queries
 from web.core.render import ROOT, STATIC, page_or_block, static_digest, static_url
 
 SHELL_FILES = (
@@ -43,6 +44,7 @@ class HashedStaticFiles(StaticFiles):
         return response
 
 
+@queries(PAGE)
 @public
 async def healthz(request: Request) -> Response:
     """200 when the database answers, 503 otherwise (for load balancers)."""
@@ -53,6 +55,7 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
+@queries(PAGE)
 @public
 async def manifest(request: Request) -> Response:
     """The web app manifest, so Patchwork installs to a home screen."""
@@ -89,6 +92,7 @@ def service_worker_source() -> str:
     return source.replace("__VERSION__", version).replace("__SHELL__", json.dumps(shell))
 
 
+@queries(PAGE)
 @public
 async def service_worker(request: Request) -> Response:
     """The service worker, at the root so its scope is the whole site."""
@@ -99,6 +103,7 @@ async def service_worker(request: Request) -> Response:
     )
 
 
+@queries(PAGE)
 @public
 async def offline(request: Request) -> Response:
     """The page the service worker shows when there is no connection."""

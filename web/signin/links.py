@@ -17,6 +17,7 @@ from web.core.auth import (
     safe_next,
     token_hash,
 )
+from web.core.budgets import PAGE, queries
 from web.core.render import page_or_block
 from web.core.signins import (
     EMAIL_SHAPE,
@@ -31,6 +32,7 @@ from web.signin import sso
 SIGNIN_PER_IP_PER_HOUR = 100
 
 
+@queries(PAGE)
 @public
 async def signin_form(request: Request) -> Response:
     """The sign-in page."""
@@ -46,6 +48,7 @@ async def signin_form(request: Request) -> Response:
     )
 
 
+@queries(8)
 @public
 async def request_link(request: Request) -> Response:
     """Email a sign-in link; one answer whether the address is known, unknown or capped."""
@@ -85,6 +88,7 @@ async def request_link(request: Request) -> Response:
     return page_or_block(request, "signin/sent.html", {"email": email})
 
 
+@queries(PAGE)
 @public
 async def confirm_link(request: Request) -> Response:
     """The page an emailed link opens: one button that finishes signing in."""
@@ -92,6 +96,7 @@ async def confirm_link(request: Request) -> Response:
     return page_or_block(request, "signin/link.html", {"token": token[:100]})
 
 
+@queries(8)
 @public
 async def use_link(request: Request) -> Response:
     """Spend a sign-in token: start a session, or explain why not."""
@@ -134,6 +139,7 @@ async def use_link(request: Request) -> Response:
     return await complete_signin(request, practitioner, "email", redirect)
 
 
+@queries(PAGE)
 @public
 async def signout(request: Request) -> Response:
     """Sign out: delete the session and clear this site's data from the browser."""

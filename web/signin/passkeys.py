@@ -32,6 +32,7 @@ from models.auth import PasskeyCredential, WebAuthnChallenge
 from models.practitioners import Practitioner
 from web.core import audit, ratelimit
 from web.core.auth import me, now, public, safe_next, signed_in, signing_up
+from web.core.budgets import PAGE, queries
 from web.core.settings import Settings
 from web.core.signins import complete_signin, refuse_signin
 
@@ -103,6 +104,7 @@ async def read_json(request: Request) -> dict[str, Any]:
 # -- signing in -------------------------------------------------------------------------------
 
 
+@queries(PAGE)
 @public
 async def authentication_options(request: Request) -> Response:
     """Options for navigator.credentials.get (button or autofill), for any passkey here."""
@@ -114,6 +116,7 @@ async def authentication_options(request: Request) -> Response:
     return Response(webauthn.options_to_json(options), media_type="application/json")
 
 
+@queries(7)
 @public
 async def authenticate(request: Request) -> Response:
     """Verify a passkey's answer and sign its practitioner in."""
@@ -190,6 +193,7 @@ async def refuse_locked(request: Request, practitioner_id: int) -> Response:
 # -- managing passkeys ------------------------------------------------------------------------
 
 
+@queries(PAGE)
 @signing_up  # step 5 of signup creates a passkey
 async def registration_options(request: Request) -> Response:
     """Options for navigator.credentials.create: a discoverable, user-verified passkey."""
@@ -231,6 +235,7 @@ def known_transports(credential: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(t for t in transports if t in KNOWN_TRANSPORTS))
 
 
+@queries(5)
 @signing_up
 async def register(request: Request) -> Response:
     """Verify a new passkey and keep it."""
@@ -271,6 +276,7 @@ async def register(request: Request) -> Response:
     return JSONResponse({"redirect": next_path})
 
 
+@queries(PAGE)
 @signed_in
 async def dismiss_prompt(request: Request) -> Response:
     """ "Not now" on the create-a-passkey prompt: do not ask again."""

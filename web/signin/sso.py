@@ -24,6 +24,7 @@ from models.organisations import Organisation, OrganisationDomain
 from models.practitioners import Practitioner
 from web.core import audit, clock
 from web.core.auth import public, safe_next
+from web.core.budgets import queries
 from web.core.cookies import cookie_header
 from web.core.render import page_or_block
 from web.core.settings import Settings
@@ -137,6 +138,7 @@ async def start(
     )
 
 
+@queries(8)
 @public
 async def callback(request: Request) -> Response:
     """The provider sends the browser back here: verify everything, then sign in."""

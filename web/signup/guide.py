@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from web.core import audit
 from web.core.auth import me, safe_next, signed_in
+from web.core.budgets import PAGE, queries
 from web.core.nudges import TOUR
 from web.core.render import env, page_or_block
 
@@ -33,6 +34,7 @@ BANNERS = {
 env.globals["help_banners"] = BANNERS
 
 
+@queries(PAGE)
 @signed_in
 async def dismiss_banner(request: Request) -> Response:
     """Hide one page's help banner for good (htmx removes it in place)."""
@@ -46,6 +48,7 @@ async def dismiss_banner(request: Request) -> Response:
     return RedirectResponse(safe_next((await request.form()).get("next")), status_code=303)
 
 
+@queries(PAGE)
 @signed_in
 async def finish_walkthrough(request: Request) -> Response:
     practitioner = me(request)
@@ -55,6 +58,7 @@ async def finish_walkthrough(request: Request) -> Response:
     return RedirectResponse("/", status_code=303)
 
 
+@queries(PAGE)
 @signed_in
 async def replay_walkthrough(request: Request) -> Response:
     """From the help page: the walkthrough again, and every banner back."""
@@ -65,6 +69,7 @@ async def replay_walkthrough(request: Request) -> Response:
     return RedirectResponse("/?tour=1", status_code=303)
 
 
+@queries(PAGE)
 @signed_in
 async def help_page(request: Request) -> Response:
     return page_or_block(request, "signup/help.html", {"tour": TOUR, "banners": BANNERS})

@@ -19,6 +19,7 @@ from models.invitations import Invitation
 from models.practitioners import DELIVERY, SIGNUP_ANSWERED, Practitioner
 from web.core import audit
 from web.core.auth import me, resume_path, signing_up
+from web.core.budgets import PAGE, queries
 from web.core.details import (
     Answers,
     Errors,
@@ -166,6 +167,7 @@ def out_of_order(practitioner: Practitioner, step: int) -> Response | None:
     return RedirectResponse(resume_path(practitioner) or "/", status_code=303)
 
 
+@queries(PAGE)
 @signing_up
 async def show_step(request: Request) -> Response:
     step = request.path_params["step"]
@@ -176,6 +178,7 @@ async def show_step(request: Request) -> Response:
     return step_page(request, step, form, {}, await step_context(request, step, form))
 
 
+@queries(17)
 @signing_up
 async def save_step(request: Request) -> Response:
     step = request.path_params["step"]

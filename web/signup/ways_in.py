@@ -21,6 +21,7 @@ from models.practitioners import Practitioner
 from web.core import audit, ratelimit, vouching
 from web.core.audit import client_ip
 from web.core.auth import now, public, token_hash
+from web.core.budgets import PAGE, queries
 from web.core.errors import error_page, too_many_requests
 from web.core.invitations import ABOUT, open_invitation
 from web.core.notify import enqueue_email
@@ -47,6 +48,7 @@ def unusable(request: Request) -> Response:
     )
 
 
+@queries(PAGE)
 @public
 async def welcome(request: Request) -> Response:
     """The page an invitation or verification link opens: what Patchwork is, then start."""
@@ -64,6 +66,7 @@ class InvitationTaken(Exception):
     """Another request accepted the same invitation first."""
 
 
+@queries(10)
 @public
 async def start(request: Request) -> Response:
     """Create the practitioner from the invitation, sign them in, and ask the first question.
@@ -123,11 +126,13 @@ async def start(request: Request) -> Response:
     return await complete_signin(request, practitioner, "invitation", response)
 
 
+@queries(PAGE)
 @public
 async def signup_form(request: Request) -> Response:
     return page_or_block(request, "signup/start.html", {"email": "", "errors": {}, "about": ABOUT})
 
 
+@queries(7)
 @public
 async def request_signup(request: Request) -> Response:
     """Email a verification link to a work address whose domain an organisation owns."""

@@ -18,6 +18,7 @@ from models.clients import Client
 from web.core import access, audit, ratelimit
 from web.core.alerts import tell_team
 from web.core.auth import me, now, signed_in
+from web.core.budgets import queries
 from web.core.errors import too_many_requests
 from web.core.render import page_or_block
 from web.teams.team import mine, team_or_refusal
@@ -95,6 +96,7 @@ async def attentions_page(
     )
 
 
+@queries(7)
 @signed_in
 async def show(request: Request) -> Response:
     """The Attentions tab: open flags first, who has seen each, and a form to raise one."""
@@ -122,6 +124,7 @@ async def record_and_tell(
     )
 
 
+@queries(14)
 @signed_in
 async def raise_attention(request: Request) -> Response:
     """Raise an attention; the rest of the team is alerted."""
@@ -177,6 +180,7 @@ async def members_attention(request: Request) -> Attention:
     return attention
 
 
+@queries(6)
 @signed_in
 async def acknowledge(request: Request) -> Response:
     """ "I've seen this": the raiser knows the message got through."""
@@ -190,6 +194,7 @@ async def acknowledge(request: Request) -> Response:
     return RedirectResponse(f"/clients/{attention.client_id}/attentions", status_code=303)
 
 
+@queries(13)
 @signed_in
 async def resolve(request: Request) -> Response:
     """Resolve an attention (the raiser or any member); the team is alerted."""

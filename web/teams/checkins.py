@@ -9,10 +9,12 @@ from starlette.routing import Route
 from models.teams import Membership
 from web.core import access, audit
 from web.core.auth import me, now, signed_in
+from web.core.budgets import PAGE, queries
 from web.core.render import page_or_block
 from web.teams.team import team_or_refusal
 
 
+@queries(PAGE)
 @signed_in
 async def checkin_page(request: Request) -> Response:
     """One tap: still involved, or leave the team."""
@@ -23,6 +25,7 @@ async def checkin_page(request: Request) -> Response:
     return page_or_block(request, "teams/checkin.html", {"client": client})
 
 
+@queries(6)
 @signed_in
 async def confirm(request: Request) -> Response:
     """ "Still involved": the involvement is confirmed for another cycle."""

@@ -26,6 +26,7 @@ from web.core import access, audit
 from web.core.access import load_vouchers
 from web.core.alerts import tell_team_once
 from web.core.auth import me, signed_in
+from web.core.budgets import queries
 from web.core.forms import MAX_ID, form_int
 from web.core.render import page_or_block
 from web.teams.team import mine, team_or_refusal
@@ -175,11 +176,13 @@ async def circle_page(
     )
 
 
+@queries(8)
 @signed_in
 async def show(request: Request) -> Response:
     return await circle_page(request)
 
 
+@queries(20)
 @signed_in
 async def add_link(request: Request) -> Response:
     """Link one of my own clients into this client's circle; both teams are alerted."""
@@ -224,6 +227,7 @@ async def add_link(request: Request) -> Response:
     return RedirectResponse(f"/clients/{client.id}/circle?done=linked", status_code=303)
 
 
+@queries(18)
 @signed_in
 async def remove_link(request: Request) -> Response:
     """Undo a link made in error. Any member of either team may; both teams are told."""

@@ -26,6 +26,7 @@ from models.practitioners import Practitioner
 from web.core import access, audit, vouching
 from web.core.alerts import alert
 from web.core.auth import me, now, signed_in
+from web.core.budgets import PAGE, queries
 from web.core.invitations import (
     invitation_waiting,
     send_invitation,
@@ -43,6 +44,7 @@ from web.teams.team import mine, team_or_refusal
 REALERT_AFTER = timedelta(days=1)
 
 
+@queries(PAGE)
 @signed_in
 async def invite_form(request: Request) -> Response:
     """Invite a colleague to this team, by email."""
@@ -63,6 +65,7 @@ async def invite_form(request: Request) -> Response:
     )
 
 
+@queries(12)
 @signed_in
 async def invite(request: Request) -> Response:
     """Send the invitation (or, for someone already on Patchwork, an alert)."""
@@ -176,11 +179,13 @@ async def invitations_page(
     )
 
 
+@queries(5)
 @signed_in
 async def index(request: Request) -> Response:
     return await invitations_page(request)
 
 
+@queries(10)
 @signed_in
 async def invite_to_patchwork(request: Request) -> Response:
     """Invite a colleague to Patchwork by their work email, naming their organisation."""
@@ -233,6 +238,7 @@ def needs_recent_signin(request: Request, invitation: Invitation, doing: str) ->
     return sign_in_again(request, doing, "/invitations")
 
 
+@queries(7)
 @signed_in
 async def resend(request: Request) -> Response:
     """Send a new link (the old one stops working) for another 14 days."""
@@ -258,6 +264,7 @@ async def resend(request: Request) -> Response:
     return RedirectResponse("/invitations?done=resent", status_code=303)
 
 
+@queries(5)
 @signed_in
 async def revoke(request: Request) -> Response:
     """Withdraw an invitation: its link stops working at once."""

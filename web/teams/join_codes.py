@@ -20,6 +20,7 @@ from starlette.routing import Route
 from models.teams import JoinCode
 from web.core import audit, clock, references
 from web.core.auth import me, now, signed_in, token_hash
+from web.core.budgets import PAGE, queries
 from web.core.errors import error_page
 from web.core.render import page_or_block
 from web.core.settings import Settings
@@ -28,6 +29,7 @@ from web.teams.team import team_or_refusal
 JOIN_CODE_MINUTES = 10
 
 
+@queries(6)
 @signed_in
 async def join_code(request: Request) -> Response:
     """A QR code of a link, valid 10 minutes, for a colleague standing beside you."""
@@ -70,6 +72,7 @@ async def join_code(request: Request) -> Response:
     )
 
 
+@queries(PAGE)
 @signed_in
 async def use_join_code(request: Request) -> Response:
     """Scanning a join code opens the usual join confirmation (or the team, for a member)."""

@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from web.core import access, audit, clock
 from web.core.auth import me, signed_in
+from web.core.budgets import PAGE, queries
 from web.core.forms import form_date, form_int
 from web.core.notify import enqueue_email
 from web.core.render import page_or_block
@@ -120,6 +121,7 @@ def read_meeting(
     return (day, at, minutes), errors
 
 
+@queries(PAGE)
 @signed_in
 async def meeting_form(request: Request) -> Response:
     """Arrange a team meeting: when, where, what about."""
@@ -150,6 +152,7 @@ async def meeting_form(request: Request) -> Response:
     )
 
 
+@queries(9)
 @signed_in
 async def arrange_meeting(request: Request) -> Response:
     """Email the .ics invitation to every visible member, organiser included."""

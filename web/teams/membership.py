@@ -9,6 +9,7 @@ from starlette.routing import Route
 from models.clients import Client
 from web.core import access, audit, ratelimit, references
 from web.core.auth import me, signed_in
+from web.core.budgets import PAGE, queries
 from web.core.errors import error_page, too_many_requests, too_many_searches
 from web.core.membership import join, leave
 from web.core.render import page_or_block
@@ -73,6 +74,7 @@ async def _join_page(
     )
 
 
+@queries(8)
 @signed_in
 async def join_form(request: Request) -> Response:
     """Confirm joining a client's team: the role (from your job title) and a tick. Reached
@@ -87,6 +89,7 @@ async def join_form(request: Request) -> Response:
     return await _join_page(request, client, me(request).job_title, {}, ref, 200)
 
 
+@queries(18)
 @signed_in
 async def join_team(request: Request) -> Response:
     """Join the team; every visible member is alerted. Refused without a reference."""
@@ -121,6 +124,7 @@ async def join_team(request: Request) -> Response:
     return RedirectResponse(f"/clients/{client.id}", status_code=303)
 
 
+@queries(PAGE)
 @signed_in
 async def leave_form(request: Request) -> Response:
     """Ask why you are leaving the team."""
@@ -130,6 +134,7 @@ async def leave_form(request: Request) -> Response:
     return page_or_block(request, "teams/leave.html", {"client": client, "errors": {}})
 
 
+@queries(14)
 @signed_in
 async def leave_team(request: Request) -> Response:
     """Leave the team; the membership stays in the team's history."""

@@ -20,6 +20,7 @@ from web.core import access, audit, clock
 from web.core.access import lapsed_before
 from web.core.alerts import tell_team_once
 from web.core.auth import me, now, signed_in
+from web.core.budgets import PAGE, queries
 from web.core.errors import error_page
 from web.core.render import page_or_block
 from web.core.settings import Settings
@@ -76,6 +77,7 @@ def local_today(settings: Settings) -> date:
     return clock.today()
 
 
+@queries(5)
 @signed_in
 async def show(request: Request) -> Response:
     """The Team tab: a card per visible member, and one-tap actions. Four queries at most."""
@@ -103,6 +105,7 @@ async def show(request: Request) -> Response:
     )
 
 
+@queries(6)
 @signed_in
 async def history(request: Request) -> Response:
     """The History tab: who was involved when, including those who left, and attentions."""
@@ -134,6 +137,7 @@ async def history(request: Request) -> Response:
     )
 
 
+@queries(6)
 @signed_in
 async def contact_today(request: Request) -> Response:
     """ "I had contact today": the team sees how recent your contact is."""
@@ -161,6 +165,7 @@ async def own_visibility(request: Request) -> tuple[Client, Membership] | Respon
     return client, own
 
 
+@queries(PAGE)
 @signed_in
 async def visibility_form(request: Request) -> Response:
     """Before changing: exactly what the team will and will not see."""
@@ -173,6 +178,7 @@ async def visibility_form(request: Request) -> Response:
     )
 
 
+@queries(12)
 @signed_in
 async def visibility(request: Request) -> Response:
     """A member from a sensitive service chooses to be visible to the team, or discreet.
