@@ -44,35 +44,33 @@ async def count_attempt(key: str, limit: int, marker: str | None = None) -> bool
     return True
 
 
-#: Count and record in one statement: a hit is added only while the hour has room for it.
+#: Count and record in one statement: a hit is added only while the hour has room for it. On
+#: PostgreSQL a function (migration 0013) takes the key's advisory lock first, as
+#: `count_attempt` does, so simultaneous attempts never all see room for one more.
 HIT_SQL = {
     "sqlite": (
         "INSERT INTO rate_limit_hit (key, at) SELECT ?, ? WHERE (SELECT COUNT(*) FROM "
-        "rate_limit_hit WHERE key = ? AND at > ?) < ? RETURNING id"
+        "rate_limit_hit WHERE key = ? AND at > ?) < ? RETURNING 1 AS added"
     ),
-    "postgres": (
-        "INSERT INTO rate_limit_hit (key, at) SELECT $1::varchar, $2::timestamptz WHERE "
-        "(SELECT COUNT(*) FROM rate_limit_hit WHERE key = $1 AND at > $3) < $4 RETURNING id"
-    ),
+    "postgres": "SELECT patchwork_rate_limit_hit($1, $2, $3, $4, $5) AS added",
 }
 
 
 async def hit(key: str, limit: int) -> bool:
     """Count one attempt for `key`; False when the last hour already had `limit` of them.
-    One statement (on PostgreSQL after the key's advisory lock, as in `count_attempt`)."""
+    One statement, in a transaction (on SQLite it holds the only connection meanwhile)."""
+    moment = now()
+    since = moment - WINDOW
     async with in_transaction() as connection:
-        dialect = db.dialect()
-        if dialect == "postgres":
-            await connection.execute_query(
-                "SELECT pg_advisory_xact_lock($1, hashtext($2))", [LOCK_SPACE, key]
+        if db.dialect() == "sqlite":
+            rows = await connection.execute_query_dict(
+                HIT_SQL["sqlite"], [key, moment, key, since, limit]
             )
-        moment = now()
-        since = moment - WINDOW
-        values: list[object] = (
-            [key, moment, key, since, limit] if dialect == "sqlite" else [key, moment, since, limit]
+            return bool(rows)
+        rows = await connection.execute_query_dict(
+            HIT_SQL["postgres"], [key, moment, since, limit, LOCK_SPACE]
         )
-        _count, rows = await connection.execute_query(HIT_SQL[dialect], values)
-    return bool(rows)
+        return bool(rows[0]["added"])
 
 
 async def hit_once(key: str, item: str, limit: int) -> bool:
