@@ -64,7 +64,7 @@ class Practitioner(Model):
     last_seen_at = fields.DatetimeField(null=True)
     #: Goes up whenever their chosen areas or current teams change, so each process may keep
     #: the search scopes computed from them until it does (web/core/scopes.py).
-    scope_version = fields.IntField(default=0)
+    scope_version = fields.IntField(default=0, db_default=0)
 
     chosen_areas: fields.ReverseRelation[PractitionerArea]
     admin_areas: fields.ReverseRelation[AdminArea]

@@ -42,6 +42,13 @@ def within_query_budgets() -> Iterator[None]:
     assert not over, "over the query budget:\n" + "\n".join(map(str, over))
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """With BUDGET_REPORT=path, write the most statements each route's requests sent."""
+    if path := os.environ.get("BUDGET_REPORT"):
+        most = sorted(budgets.MOST.items())
+        Path(path).write_text("".join(f"{n} {name}\n" for name, n in most))
+
+
 async def _reset_postgres(url: str) -> None:
     connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
     try:

@@ -11,6 +11,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Practitioner',
             name='scope_version',
-            field=fields.IntField(default=0, description='Goes up whenever their chosen areas or current teams change, so each process may keep'),
+            field=fields.IntField(default=0, db_default=0, description='Goes up whenever their chosen areas or current teams change, so each process may keep'),
         ),
     ]

@@ -29,16 +29,13 @@ TOUCH = "one more when the session's last-seen time is refreshed (every 5 minute
 NOT_YET = "not yet reduced to a page's budget"
 OVER_A_PAGE = {
     ("GET", "/"): TOUCH,
-    ("GET", "/clients/{client_id:int}"): TOUCH,
     ("GET", "/clients/search"): "one more in a process's first search (the vocabulary)",
+    ("GET", "/people"): "one more when the practitioner's areas are read afresh",
     ("GET", "/clients/{client_id:int}/join"): NOT_YET,
-    ("GET", "/clients/{client_id:int}/history"): NOT_YET,
     ("GET", "/clients/{client_id:int}/join-code"): "a code is made, and audited, as it is shown",
     ("GET", "/clients/{client_id:int}/attentions"): "views are recorded as seen, " + NOT_YET,
     ("GET", "/clients/{client_id:int}/circle"): NOT_YET,
-    ("GET", "/notifications"): "marks what it shows read, " + NOT_YET,
     ("GET", "/invitations"): NOT_YET,
-    ("GET", "/people"): NOT_YET,
     ("GET", "/sso/callback"): "signs in: a redirect, not a page",
     ("GET", "/admin"): NOT_YET,
     ("GET", "/admin/figures.csv"): NOT_YET,

@@ -5,12 +5,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from tortoise.expressions import RawSQL
 
-from models.clients import Client
 from models.notifications import Notification
 from models.practitioners import DELIVERY, Practitioner
-from models.teams import Membership
-from web.core import access, references
+from web.core import references
 from web.core.alerts import SAYS
 from web.core.auth import me, now, signed_in, signing_up
 from web.core.budgets import PAGE, queries
@@ -19,24 +18,16 @@ from web.core.render import page_or_block
 CHANNELS = ("notify_in_app", "notify_email", "notify_push")
 
 
-@queries(7)
+@queries(PAGE)
 @signed_in
 async def show(request: Request) -> Response:
     """Your notifications, newest first, with who and which client where you may see them."""
     practitioner = me(request)
-    items = await Notification.filter(practitioner_id=practitioner.id).limit(50)
-    client_ids = list({n.client_id for n in items if n.client_id})
-    mine = await access.member_of(practitioner, client_ids)
-    names = {c.id: c.full_name for c in await Client.filter(id__in=list(mine))}
-    # An actor is named only where they are visibly on that team (never someone discreet).
-    visible = {
-        (m.client_id, m.practitioner_id)
-        for m in await Membership.filter(client_id__in=list(mine), discreet=False)
-    }
-    actors = {
-        p.id: p.name
-        for p in await Practitioner.filter(id__in=list({n.actor_id for n in items if n.actor_id}))
-    }
+    items = (
+        await Notification.filter(practitioner_id=practitioner.id)
+        .annotate(**named_where_visible(practitioner.id))
+        .limit(50)
+    )
     secret = request.app.state.settings.secret_key
     rows = [
         {
@@ -47,10 +38,8 @@ async def show(request: Request) -> Response:
             if n.kind == "invited_to_team" and n.client_id
             else n.url,
             "says": SAYS.get(n.kind, "Something changed."),
-            "client": names.get(n.client_id or 0, ""),
-            "actor": actors.get(n.actor_id or 0, "")
-            if (n.client_id, n.actor_id) in visible
-            else "",
+            "client": n.client_name or "",  # type: ignore[attr-defined]
+            "actor": n.actor_name or "",  # type: ignore[attr-defined]
         }
         for n in items
     ]
@@ -61,6 +50,28 @@ async def show(request: Request) -> Response:
     return page_or_block(
         request, "alerts/notifications.html", {"rows": rows, "unread": set(unread)}
     )
+
+
+def named_where_visible(practitioner_id: int) -> dict[str, RawSQL]:
+    """Each notification's client, named only while `practitioner_id` is on the client's team,
+    and who acted, named only where they are visibly on that team (never someone discreet):
+    read with the notifications, in the same statement."""
+    on_team = (
+        'EXISTS (SELECT 1 FROM membership o WHERE o.client_id = "notification"."client_id" '
+        f"AND o.practitioner_id = {int(practitioner_id)} AND o.ended_at IS NULL)"
+    )
+    return {
+        "client_name": RawSQL(
+            "(SELECT c.given_name || ' ' || c.family_name FROM client c "
+            f'WHERE c.id = "notification"."client_id" AND {on_team})'
+        ),
+        "actor_name": RawSQL(
+            '(SELECT a.name FROM practitioner a WHERE a.id = "notification"."actor_id" '
+            f"AND {on_team} AND EXISTS (SELECT 1 FROM membership v WHERE "
+            'v.client_id = "notification"."client_id" AND v.practitioner_id = a.id '
+            "AND v.discreet = false))"
+        ),
+    }
 
 
 @queries(PAGE)

@@ -50,11 +50,11 @@ async def discreet_members(client_id: int) -> list[Practitioner]:
 
 
 async def visible_team(viewer: Practitioner, client_id: int) -> list[Membership]:
-    """The team as `viewer` sees it, practitioners and organisations loaded (one query; two
-    when someone's organisation is vouched for only by an invitation)."""
+    """The team as `viewer` sees it, practitioners, organisations and the client loaded (one
+    query; two when someone's organisation is vouched for only by an invitation)."""
     team = (
         await Membership.filter(visible_to(viewer), client_id=client_id)
-        .select_related("practitioner__organisation")
+        .select_related("practitioner__organisation", "client")
         .order_by("started_at", "id")
     )
     await load_vouchers(m.practitioner for m in team)

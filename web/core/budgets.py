@@ -90,11 +90,18 @@ class BudgetCheck:
             await self.app(scope, receive, send)
         finally:
             _sent.reset(token)
-            limit = budget_of(scope.get("endpoint"))
+            endpoint = scope.get("endpoint")
+            limit = budget_of(endpoint)
+            if endpoint is not None:
+                own = getattr(endpoint, "__name__", type(endpoint).__name__)
+                name = f"{endpoint.__module__}.{own}"
+                MOST[name] = max(MOST.get(name, 0), len(sent))
             if limit is not None and len(sent) > limit:
                 self.over.append(Overspent(scope["method"], scope["path"], limit, sent))
 
 
+#: The most statements one request to each endpoint sent since counting started.
+MOST: dict[str, int] = {}
 #: Requests over budget since counting started, or None when it is off (it is, but in tests).
 OVERSPENT: list[Overspent] | None = None
 

@@ -52,24 +52,43 @@ class Found:
     services: list[Organisation]
 
 
-async def find(terms: list[str], area_ids: list[int], local: bool) -> Found:
-    """One group: in (or outside) these council areas, by the organisation's area."""
+#: Services matching a search are read in one statement for both groups, then split.
+SERVICES_READ = 500
+
+
+async def find(terms: list[str], area_ids: list[int]) -> list[Found]:
+    """Both groups: in, and outside, these council areas (by the organisation's area). People
+    one statement a group, services one statement for both."""
     where = Q(organisation__area_id__in=area_ids)
     people = Practitioner.filter(access.listed_in_phone_book(), matching_people(terms))
-    services = Organisation.filter(matching_services(terms))
-    if local:
-        people, services = people.filter(where), services.filter(area_id__in=area_ids)
-    else:
-        people, services = people.exclude(where), services.exclude(area_id__in=area_ids)
-    return Found(
-        people=await people.select_related("organisation", "organisation_vouched_by")
+    related = ("organisation", "organisation_vouched_by")
+    services = (
+        await Organisation.filter(matching_services(terms))
+        .select_related("area")
         .order_by("name")
-        .limit(PER_GROUP),
-        services=await services.select_related("area").order_by("name").limit(PER_GROUP),
+        .limit(SERVICES_READ)
     )
+    local = set(area_ids)
+    return [
+        Found(
+            people=await people.filter(where)
+            .select_related(*related)
+            .order_by("name")
+            .limit(PER_GROUP),
+            services=[s for s in services if s.area_id in local][:PER_GROUP],  # type: ignore[attr-defined]
+        ),
+        Found(
+            people=await people.exclude(where)
+            .select_related(*related)
+            .order_by("name")
+            .limit(PER_GROUP),
+            services=[s for s in services if s.area_id not in local][:PER_GROUP],  # type: ignore[attr-defined]
+        ),
+    ]
 
 
-@queries(7)
+# A page's four, and one more when the practitioner's areas are read afresh (web/core/scopes.py).
+@queries(PAGE + 1)
 @signed_in
 async def search(request: Request) -> Response:
     """Search people by name, role or organisation, and services by name or type."""
@@ -78,14 +97,8 @@ async def search(request: Request) -> Response:
     groups: list[tuple[str, Found]] = []
     if terms:
         areas = (await my_areas(me(request))).mine
-        if not areas:
-            await me(request).fetch_related("organisation__area")
-            areas = [me(request).organisation.area]
-        area_ids = [a.id for a in areas]
-        groups = [
-            ("In your areas", await find(terms, area_ids, local=True)),
-            ("Elsewhere", await find(terms, area_ids, local=False)),
-        ]
+        area_ids = [a.id for a in areas] or [me(request).organisation.area_id]  # type: ignore[attr-defined]
+        groups = list(zip(("In your areas", "Elsewhere"), await find(terms, area_ids), strict=True))
     return page_or_block(
         request,
         "people/phonebook/search.html",

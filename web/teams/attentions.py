@@ -96,7 +96,7 @@ async def attentions_page(
     )
 
 
-@queries(7)
+@queries(6)
 @signed_in
 async def show(request: Request) -> Response:
     """The Attentions tab: open flags first, who has seen each, and a form to raise one."""
@@ -124,7 +124,7 @@ async def record_and_tell(
     )
 
 
-@queries(14)
+@queries(13)
 @signed_in
 async def raise_attention(request: Request) -> Response:
     """Raise an attention; the rest of the team is alerted."""
@@ -180,7 +180,7 @@ async def members_attention(request: Request) -> Attention:
     return attention
 
 
-@queries(6)
+@queries(5)
 @signed_in
 async def acknowledge(request: Request) -> Response:
     """ "I've seen this": the raiser knows the message got through."""
@@ -194,7 +194,7 @@ async def acknowledge(request: Request) -> Response:
     return RedirectResponse(f"/clients/{attention.client_id}/attentions", status_code=303)
 
 
-@queries(13)
+@queries(12)
 @signed_in
 async def resolve(request: Request) -> Response:
     """Resolve an attention (the raiser or any member); the team is alerted."""

@@ -25,7 +25,7 @@ async def checkin_page(request: Request) -> Response:
     return page_or_block(request, "teams/checkin.html", {"client": client})
 
 
-@queries(6)
+@queries(5)
 @signed_in
 async def confirm(request: Request) -> Response:
     """ "Still involved": the involvement is confirmed for another cycle."""

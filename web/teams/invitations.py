@@ -65,7 +65,7 @@ async def invite_form(request: Request) -> Response:
     )
 
 
-@queries(12)
+@queries(11)
 @signed_in
 async def invite(request: Request) -> Response:
     """Send the invitation (or, for someone already on Patchwork, an alert)."""

@@ -29,7 +29,7 @@ from web.teams.team import team_or_refusal
 JOIN_CODE_MINUTES = 10
 
 
-@queries(6)
+@queries(5)
 @signed_in
 async def join_code(request: Request) -> Response:
     """A QR code of a link, valid 10 minutes, for a colleague standing beside you."""

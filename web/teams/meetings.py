@@ -152,7 +152,7 @@ async def meeting_form(request: Request) -> Response:
     )
 
 
-@queries(9)
+@queries(8)
 @signed_in
 async def arrange_meeting(request: Request) -> Response:
     """Email the .ics invitation to every visible member, organiser included."""

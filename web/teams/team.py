@@ -19,6 +19,7 @@ from models.teams import Membership
 from web.core import access, audit, clock
 from web.core.access import lapsed_before
 from web.core.alerts import tell_team_once
+from web.core.areas import area_tree
 from web.core.auth import me, now, signed_in
 from web.core.budgets import PAGE, queries
 from web.core.errors import error_page
@@ -48,17 +49,17 @@ def join_this_team(request: Request) -> Response:
 
 
 async def team_or_refusal(request: Request) -> tuple[Client, list[Membership]] | Response:
-    """The client and the team as this member sees it (two queries), or the refusal. Both
-    the view and the refusal are audited."""
+    """The client and the team as this member sees it (one query, the client read with the
+    team), or the refusal. Both the view and the refusal are audited."""
     client_id = request.path_params["client_id"]
-    client = await Client.get_or_none(id=client_id).select_related("area")
     practitioner = me(request)
-    team = await access.visible_team(practitioner, client_id) if client else []
-    if client is None or not any(m.practitioner_id == practitioner.id for m in team):
+    team = await access.visible_team(practitioner, client_id)
+    if not any(m.practitioner_id == practitioner.id for m in team):
         # The same refusal for a client that does not exist: ids cannot be probed.
-        area_id = client.area_id if client else None  # type: ignore[attr-defined]
-        await audit.record(request, "team.refused", client_id=client_id, area_id=area_id)
+        await refused(request, client_id)
         return join_this_team(request)
+    client = team[0].client
+    client.area = (await area_tree()).get(client.area_id)  # type: ignore[assignment,attr-defined]
     await audit.record(
         request,
         "team.viewed",
@@ -69,6 +70,14 @@ async def team_or_refusal(request: Request) -> tuple[Client, list[Membership]] |
     return client, team
 
 
+async def refused(request: Request, client_id: int) -> None:
+    """Audit a refusal to show a client's team (with the client's area, where it exists)."""
+    area_id = await Client.filter(id=client_id).values_list("area_id", flat=True)
+    await audit.record(
+        request, "team.refused", client_id=client_id, area_id=area_id[0] if area_id else None
+    )
+
+
 def mine(request: Request, team: list[Membership]) -> Membership:
     return next(m for m in team if m.practitioner_id == me(request).id)
 
@@ -77,7 +86,7 @@ def local_today(settings: Settings) -> date:
     return clock.today()
 
 
-@queries(5)
+@queries(PAGE)
 @signed_in
 async def show(request: Request) -> Response:
     """The Team tab: a card per visible member, and one-tap actions. Four queries at most."""
@@ -105,23 +114,23 @@ async def show(request: Request) -> Response:
     )
 
 
-@queries(6)
+@queries(PAGE)
 @signed_in
 async def history(request: Request) -> Response:
     """The History tab: who was involved when, including those who left, and attentions."""
     client_id = request.path_params["client_id"]
-    client = await Client.get_or_none(id=client_id).select_related("area")
     practitioner = me(request)
-    if client is None or not await access.is_member(practitioner, client_id):
-        area_id = client.area_id if client else None  # type: ignore[attr-defined]
-        await audit.record(request, "team.refused", client_id=client_id, area_id=area_id)
+    memberships = await Membership.filter(
+        access.ever_visible_to(practitioner), client_id=client_id
+    ).select_related("practitioner__organisation", "client")
+    if not any(m.practitioner_id == practitioner.id and m.ended_at is None for m in memberships):
+        await refused(request, client_id)
         return join_this_team(request)
+    client = memberships[0].client
+    client.area = (await area_tree()).get(client.area_id)  # type: ignore[assignment,attr-defined]
     await audit.record(
         request, "team.viewed", client_id=client.id, area_id=client.area_id, tab="history"
     )
-    memberships = await Membership.filter(
-        access.ever_visible_to(practitioner), client_id=client.id
-    ).select_related("practitioner__organisation")
     attentions = await Attention.filter(client_id=client.id).select_related(
         "raised_by", "resolved_by"
     )
@@ -137,7 +146,7 @@ async def history(request: Request) -> Response:
     )
 
 
-@queries(6)
+@queries(5)
 @signed_in
 async def contact_today(request: Request) -> Response:
     """ "I had contact today": the team sees how recent your contact is."""
@@ -178,7 +187,7 @@ async def visibility_form(request: Request) -> Response:
     )
 
 
-@queries(12)
+@queries(11)
 @signed_in
 async def visibility(request: Request) -> Response:
     """A member from a sensitive service chooses to be visible to the team, or discreet.
