@@ -12,7 +12,7 @@ from models.attentions import Attention
 from models.practitioners import AdminArea
 from models.teams import Membership
 from tests import support
-from web.core import access, clock, references
+from web.core import access, cards, clock, references
 from web.core.areas import forget_area_tree
 from web.core.scopes import administered_council_ids, my_areas, search_scopes
 
@@ -308,22 +308,22 @@ async def test_my_clients_are_cards_in_name_order_with_what_i_may_count(db):
     await support.member(leo, priya)
     await A.create(client=mia, raised_by=priya, text="Open")
     await A.create(client=mia, raised_by=priya, text="Closed", resolved_at=clock.now())
-    cards = await access.my_clients(sam)
-    assert [(c.client.given_name, c.visible_members, c.open_attentions) for c in cards] == [
+    found = await cards.my_clients(sam)
+    assert [(c.client.given_name, c.visible_members, c.open_attentions) for c in found] == [
         ("Zoe", 1, 0),
         ("Ann", 1, 0),
         ("Leo", 2, 0),
         ("Mia", 3, 1),
     ]
-    assert cards[0].client.area.name == "Brimbank"
-    assert cards[0].membership.client_id == zoe.id  # type: ignore[attr-defined]
-    priya_cards = await access.my_clients(priya)
+    assert found[0].client.area.name == "Brimbank"
+    assert found[0].membership.client_id == zoe.id  # type: ignore[attr-defined]
+    priya_cards = await cards.my_clients(priya)
     assert [(c.client.given_name, c.visible_members) for c in priya_cards] == [
         ("Leo", 1),
         ("Mia", 2),
     ]
     nobody = await support.practitioner("Nora Quinn", "nora.quinn@brimbank.example")
-    assert await access.my_clients(nobody) == []
+    assert await cards.my_clients(nobody) == []
 
 
 async def test_clients_of_the_same_name_are_in_the_order_they_were_added(db):
@@ -332,8 +332,8 @@ async def test_clients_of_the_same_name_are_in_the_order_they_were_added(db):
     second = await support.client("Ann", "Lee")
     await support.member(second, priya)  # joined the newer one first
     await support.member(first, priya)
-    cards = await access.my_clients(priya)
-    assert [c.client.id for c in cards] == [first.id, second.id]
+    found = await cards.my_clients(priya)
+    assert [c.client.id for c in found] == [first.id, second.id]
 
 
 async def test_my_areas_are_those_chosen_then_those_of_my_clients(db):

@@ -148,7 +148,7 @@ async def likely_duplicates(request: Request, new: NewClient) -> list[Any]:
     return [(c, c.id in member_of) for c in candidates[:5]]
 
 
-@queries(20)
+@queries(19)
 @signed_in
 async def create_client(request: Request) -> Response:
     """Add a client (after offering likely duplicates); you become its first team member."""

@@ -11,18 +11,19 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 
+from tortoise import connections
 from tortoise.expressions import Q
-from tortoise.functions import Count
 
 from models.attentions import Attention, AttentionSeen
 from models.clients import Client
+from models.organisations import Organisation
 from models.practitioners import SIGNUP_ANSWERED, Practitioner
 from models.teams import Membership
-from web.core import clock
+from web.core import clock, tables
 from web.core.settings import Settings
 
 
@@ -49,57 +50,59 @@ async def discreet_members(client_id: int) -> list[Practitioner]:
     return [m.practitioner for m in members]
 
 
-async def visible_team(viewer: Practitioner, client_id: int) -> list[Membership]:
-    """The team as `viewer` sees it, practitioners, organisations and the client loaded (one
-    query; two when someone's organisation is vouched for only by an invitation)."""
-    team = (
-        await Membership.filter(visible_to(viewer), client_id=client_id)
-        .select_related("practitioner__organisation", "client")
-        .order_by("started_at", "id")
+#: Clients' current teams as one member sees them (discreet members hidden but themself), with
+#: each member's practitioner, organisation and, where it rests only on an invitation, who
+#: vouched for it, and the client: one statement.
+TEAMS_SQL = (
+    "SELECT {columns} FROM membership m JOIN practitioner p ON p.id = m.practitioner_id "
+    "JOIN organisation o ON o.id = p.organisation_id JOIN client c ON c.id = m.client_id "
+    "LEFT JOIN practitioner v ON v.id = p.organisation_vouched_by_id "
+    "AND p.organisation_confirmed_at IS NULL "
+    "WHERE m.client_id IN ({clients}) AND m.ended_at IS NULL "
+    "AND (m.discreet = false OR m.practitioner_id = {viewer}) ORDER BY m.started_at, m.id"
+)
+
+
+@cache
+def team_columns() -> str:
+    return tables.columns(
+        (Membership, "m"),
+        (Practitioner, "p"),
+        (Organisation, "o"),
+        (Client, "c"),
+        (Practitioner, "v"),
     )
-    await load_vouchers(m.practitioner for m in team)
+
+
+async def visible_teams(viewer: Practitioner, client_ids: list[int]) -> list[Membership]:
+    """These clients' teams as `viewer` sees them, practitioners, their organisations (and
+    vouchers) and the clients loaded: one statement."""
+    if not client_ids:
+        return []
+    # Ids are integers: inlined, the statement needs no parameters in either dialect.
+    statement = TEAMS_SQL.format(
+        columns=team_columns(),
+        clients=", ".join(str(int(i)) for i in client_ids),
+        viewer=int(viewer.id),
+    )
+    clients: dict[int, Client] = {}
+    team = []
+    for row in await connections.get("default").execute_query_dict(statement):
+        membership = tables.as_model(Membership, row, "m")
+        practitioner = tables.as_model(Practitioner, row, "p")
+        practitioner.organisation = tables.as_model(Organisation, row, "o")
+        if row["v__id"] is not None:
+            practitioner.organisation_vouched_by = tables.as_model(Practitioner, row, "v")
+        membership.practitioner = practitioner
+        client = clients.setdefault(row["c__id"], tables.as_model(Client, row, "c"))
+        membership.client = client
+        team.append(membership)
     return team
 
 
-@dataclass(frozen=True)
-class ClientCard:
-    client: Client
-    membership: Membership
-    visible_members: int
-    open_attentions: int
-
-
-async def my_clients(practitioner: Practitioner) -> list[ClientCard]:
-    """Cards for the teams `practitioner` is on, in three queries whatever their number."""
-    mine = (
-        await Membership.filter(current(), practitioner_id=practitioner.id)
-        .select_related("client__area")
-        .order_by("client__family_name", "client__given_name", "client_id")
-    )
-    client_ids = [m.client_id for m in mine]  # type: ignore[attr-defined]
-    if not client_ids:
-        return []
-    members = await _count_by_client(
-        Membership.filter(visible_to(practitioner), client_id__in=client_ids)
-    )
-    attentions = await _count_by_client(
-        Attention.filter(client_id__in=client_ids, resolved_at__isnull=True)
-    )
-    return [
-        ClientCard(
-            client=m.client,
-            membership=m,
-            # Never missing: the practitioner is a visible member of each of their teams.
-            visible_members=members[m.client_id],  # type: ignore[attr-defined]
-            open_attentions=attentions.get(m.client_id, 0),  # type: ignore[attr-defined]
-        )
-        for m in mine
-    ]
-
-
-async def _count_by_client(queryset) -> dict[int, int]:  # type: ignore[no-untyped-def]
-    rows = await queryset.annotate(n=Count("id")).group_by("client_id").values("client_id", "n")
-    return {row["client_id"]: row["n"] for row in rows}
+async def visible_team(viewer: Practitioner, client_id: int) -> list[Membership]:
+    """The team of one client as `viewer` sees it (`visible_teams`)."""
+    return await visible_teams(viewer, [client_id])
 
 
 async def member_of(practitioner: Practitioner, client_ids: list[int]) -> set[int]:
@@ -252,20 +255,6 @@ def invitations_managed_by(practitioner: Practitioner, councils: list[int] | Non
     if councils:
         mine |= Q(organisation__area_id__in=councils) | Q(client__area_id__in=councils)
     return sent & mine
-
-
-async def load_vouchers(practitioners: Iterable[Practitioner]) -> None:
-    """Load who vouched for each vouched-only organisation among `practitioners`, for the
-    cards: one query, none when nobody is. (Tortoise 1.1's select_related of two relations
-    under one parent, "practitioner__organisation" and "practitioner__organisation_vouched_by",
-    mixes their columns up on PostgreSQL.)"""
-    vouched = [p for p in practitioners if p.organisation_vouched_only]
-    if not vouched:
-        return
-    wanted = {p.organisation_vouched_by_id for p in vouched}
-    vouchers = {v.id: v for v in await Practitioner.filter(id__in=wanted)}
-    for practitioner in vouched:
-        practitioner.organisation_vouched_by = vouchers[practitioner.organisation_vouched_by_id]  # type: ignore[index]
 
 
 #: Days after a check-in request before an unconfirmed involvement shows as such.

@@ -21,13 +21,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
-from tortoise.expressions import RawSQL
 from tortoise.transactions import in_transaction
 
 from models.auth import Session
 from models.practitioners import Practitioner
 from web.core.clock import now
 from web.core.cookies import cookie_header
+from web.core.sessions import read_session
 from web.core.settings import Settings
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -41,18 +41,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-#: Beside the session, the same statement reads what every page's layout shows: the unread
-#: badge, and whether the practitioner has a passkey yet (the dashboard offers one).
-UNREAD = RawSQL(
-    '(SELECT COUNT(*) FROM "notification" WHERE "notification"."practitioner_id" = '
-    '"session"."practitioner_id" AND "notification"."read_at" IS NULL)'
-)
-HAS_PASSKEY = RawSQL(
-    '(SELECT COUNT(*) FROM "passkey_credential" WHERE '
-    '"passkey_credential"."practitioner_id" = "session"."practitioner_id")'
-)
-
-
 class AuthMiddleware:
     """Loads the signed-in practitioner, their organisation, unread count and passkey flag (one
     statement) into request.state, or None."""
@@ -64,24 +52,19 @@ class AuthMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             state = scope.setdefault("state", {})
-            practitioner, session = await self._load(Headers(scope=scope))
-            state["practitioner"], state["session"] = practitioner, session
-            state["unread"] = getattr(session, "unread", 0)
-            state["has_passkey"] = bool(getattr(session, "has_passkey", 0))
+            state["practitioner"], state["session"] = None, None
+            state["unread"], state["has_passkey"] = 0, False
+            await self._load(Headers(scope=scope), state)
         await self.app(scope, receive, send)
 
-    async def _load(self, headers: Headers) -> tuple[Practitioner | None, Session | None]:
+    async def _load(self, headers: Headers, state: dict[str, Any]) -> None:
         morsel = SimpleCookie(headers.get("cookie")).get(self.settings.session_cookie)
         if morsel is None or not morsel.value:
-            return None, None
-        session = (
-            await Session.filter(token_hash=token_hash(morsel.value))
-            .select_related("practitioner__organisation")
-            .annotate(unread=UNREAD, has_passkey=HAS_PASSKEY)
-            .first()
-        )
-        if session is None:
-            return None, None
+            return
+        found = await read_session(token_hash(morsel.value))
+        if found is None:
+            return
+        session, unread, has_passkey = found
         moment = now()
         idle = timedelta(hours=self.settings.session_idle_hours)
         absolute = timedelta(days=self.settings.session_absolute_days)
@@ -90,12 +73,13 @@ class AuthMiddleware:
             or moment - session.last_seen_at > idle
             or moment - session.created_at > absolute
         ):
-            await session.delete()
-            return None, None
+            await Session.filter(id=session.id).delete()
+            return
         if moment - session.last_seen_at > TOUCH_EVERY:
             session.last_seen_at = moment
             await Session.filter(id=session.id).update(last_seen_at=moment)
-        return session.practitioner, session
+        state["practitioner"], state["session"] = session.practitioner, session
+        state["unread"], state["has_passkey"] = unread, has_passkey
 
 
 async def start_session(

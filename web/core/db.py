@@ -9,6 +9,7 @@ from tortoise import Tortoise, connections
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from models import tortoise_config
+from web.core.tables import dialect  # noqa: F401 (callers say db.dialect())
 
 #: Counts the databases this process opened, so what it keeps of one is never used for another.
 opened = 0
@@ -44,11 +45,6 @@ async def migrate(database_url: str) -> None:
         # Tortoise leaves the connection open, and aiosqlite's thread would keep
         # `python -m web migrate` (and `load-demo`) from ever exiting.
         await Tortoise.close_connections()
-
-
-def dialect() -> str:
-    """ "sqlite" or "postgres" for the default connection."""
-    return str(connections.get("default").capabilities.dialect)
 
 
 async def ping() -> None:

@@ -19,28 +19,33 @@ WINDOW = timedelta(hours=1)
 LOCK_SPACE = 0x52415445
 
 
-async def count_attempt(key: str, limit: int, marker: str | None = None) -> bool:
-    """The one check-and-record every limit uses: count an attempt against `key` unless the
-    last hour already had `limit` of them (or, given `marker`, unless that marker was counted
-    this hour: then it is free). Counting and recording are one step, so simultaneous attempts
-    never all see room for one more: in one transaction, which on PostgreSQL first takes an
-    advisory lock for the key (others with the key wait for the commit) and on SQLite holds
-    the only connection (Tortoise's transaction takes the lock every query on it waits for)."""
+async def count_attempt(key: str, limit: int, marker: str) -> bool:
+    """Count an attempt against `key` unless the last hour already had `limit` of them, or
+    unless `marker` was counted this hour (then it is free). Counting and recording are one
+    step, so simultaneous attempts never all see room for one more: on PostgreSQL a function
+    (migration 0013) takes an advisory lock for the key first, one statement; on SQLite the
+    transaction holds the only connection, a look and, for a new marker, a write."""
+    moment = now()
+    since = moment - WINDOW
     async with in_transaction() as connection:
         if db.dialect() == "postgres":
-            await connection.execute_query(
-                "SELECT pg_advisory_xact_lock($1, hashtext($2))", [LOCK_SPACE, key]
+            rows = await connection.execute_query_dict(
+                "SELECT patchwork_rate_limit_hit_once($1, $2, $3, $4, $5, $6) AS added",
+                [key, marker, moment, since, limit, LOCK_SPACE],
             )
-        moment = now()
-        since = moment - WINDOW
-        if marker is not None and await RateLimitHit.filter(key=marker, at__gt=since).exists():
+            return bool(rows[0]["added"])
+        looked = await connection.execute_query_dict(
+            "SELECT EXISTS (SELECT 1 FROM rate_limit_hit WHERE key = ? AND at > ?) AS seen, "
+            "(SELECT COUNT(*) FROM rate_limit_hit WHERE key = ? AND at > ?) AS used",
+            [marker, since, key, since],
+        )
+        if looked[0]["seen"]:
             return True
-        if await RateLimitHit.filter(key=key, at__gt=since).count() >= limit:
+        if looked[0]["used"] >= limit:
             return False
-        rows = [RateLimitHit(key=key, at=moment)]
-        if marker is not None:
-            rows.append(RateLimitHit(key=marker, at=moment))
-        await RateLimitHit.bulk_create(rows)
+        await RateLimitHit.bulk_create(
+            [RateLimitHit(key=key, at=moment), RateLimitHit(key=marker, at=moment)]
+        )
     return True
 
 

@@ -23,7 +23,6 @@ from models.clients import Client
 from models.practitioners import Practitioner
 from models.teams import Membership
 from web.core import access, audit
-from web.core.access import load_vouchers
 from web.core.alerts import tell_team_once
 from web.core.auth import me, signed_in
 from web.core.budgets import queries
@@ -64,7 +63,7 @@ def seen_from(link: CircleLink, client_id: int) -> tuple[Client, str]:
 
 
 async def circle_of(viewer: Practitioner, client_id: int) -> list[CircleMember]:
-    """The linked clients and their teams as `viewer` sees them: two queries in all."""
+    """The linked clients and their teams as `viewer` sees them: two statements in all."""
     links = (
         await CircleLink.filter(links_of(client_id))
         .select_related("client_a__area", "client_b__area")
@@ -72,14 +71,8 @@ async def circle_of(viewer: Practitioner, client_id: int) -> list[CircleMember]:
     )
     others = [(link, *seen_from(link, client_id)) for link in links]
     teams: dict[int, list[Membership]] = {other.id: [] for _, other, _ in others}
-    if teams:
-        for membership in (
-            await Membership.filter(access.visible_to(viewer), client_id__in=list(teams))
-            .select_related("practitioner__organisation")
-            .order_by("started_at", "id")
-        ):
-            teams[membership.client_id].append(membership)  # type: ignore[attr-defined]
-        await load_vouchers(m.practitioner for team in teams.values() for m in team)
+    for membership in await access.visible_teams(viewer, list(teams)):
+        teams[membership.client_id].append(membership)  # type: ignore[attr-defined]
     return [
         CircleMember(
             link=link,

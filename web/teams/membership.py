@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from tortoise.expressions import RawSQL
 
 from models.clients import Client
 from web.core import access, audit, ratelimit, references
@@ -29,13 +30,29 @@ async def _member_client(request: Request) -> Client | None:
     return await client_or_404(client_id)
 
 
-async def _shown_client(request: Request, ref: str) -> Client | None:
-    """The client of this join page, if `ref` proves it was just shown to this practitioner."""
+async def _client_and_mine(request: Request) -> tuple[Client | None, bool]:
+    """The client of this join page, and whether the practitioner is on its team already (one
+    statement)."""
+    on_team = RawSQL(
+        'EXISTS (SELECT 1 FROM membership o WHERE o.client_id = "client"."id" AND '
+        f"o.practitioner_id = {int(me(request).id)} AND o.ended_at IS NULL)"
+    )
+    client = (
+        await Client.filter(id=request.path_params["client_id"])
+        .select_related("area")
+        .annotate(on_team=on_team)
+        .first()
+    )
+    return client, bool(client is not None and client.on_team)  # type: ignore[attr-defined]
+
+
+def _shown(request: Request, client: Client | None, ref: str) -> Client | None:
+    """`client`, if `ref` proves it was just shown to this practitioner."""
     client_id = request.path_params["client_id"]
     secret = request.app.state.settings.secret_key
-    if not references.reference_is_valid(secret, ref, me(request).id, client_id):
+    if client is None or not references.reference_is_valid(secret, ref, me(request).id, client_id):
         return None
-    return await Client.get_or_none(id=client_id).select_related("area")
+    return client
 
 
 async def _find_first(request: Request) -> Response:
@@ -74,31 +91,33 @@ async def _join_page(
     )
 
 
-@queries(8)
+@queries(6)
 @signed_in
 async def join_form(request: Request) -> Response:
     """Confirm joining a client's team: the role (from your job title) and a tick. Reached
     only from a client you were shown: a search result, circle card, join code or invitation."""
     client_id = request.path_params["client_id"]
-    if await access.is_member(me(request), client_id):
+    found, on_team = await _client_and_mine(request)
+    if on_team:
         return RedirectResponse(f"/clients/{client_id}", status_code=303)
     ref = request.query_params.get("ref", "")
-    client = await _shown_client(request, ref)
+    client = _shown(request, found, ref)
     if client is None:
         return await _find_first(request)
     return await _join_page(request, client, me(request).job_title, {}, ref, 200)
 
 
-@queries(18)
+@queries(17)
 @signed_in
 async def join_team(request: Request) -> Response:
     """Join the team; every visible member is alerted. Refused without a reference."""
     client_id = request.path_params["client_id"]
-    if await access.is_member(me(request), client_id):
+    found, on_team = await _client_and_mine(request)
+    if on_team:
         return RedirectResponse(f"/clients/{client_id}", status_code=303)
     form = await request.form()
     ref = str(form.get("ref", ""))
-    client = await _shown_client(request, ref)
+    client = _shown(request, found, ref)
     if client is None:
         return await _find_first(request)
     role = str(form.get("role", "")).strip()
