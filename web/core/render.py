@@ -27,6 +27,9 @@ env = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    # Templates are read once per process: no file check on every render (restart to see an
+    # edited template, as for code).
+    auto_reload=False,
 )
 
 

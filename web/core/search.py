@@ -5,9 +5,10 @@ How (figures in docs/PERFORMANCE.md):
 - Each client's names are split into normalised words ("Zoë O'Brien-Nguyen" → zoe, obrien,
   nguyen, obriennguyen). Words live once in `name_word`; postings (word, area, client) in
   `client_name_word`, indexed in that order.
-- A query token is expanded against the vocabulary, which each process keeps in memory and
-  tops up from the database before every search: exact word, words it begins, and words within
-  one edit (two for long tokens) found through a deletion index (SymSpell).
+- A query token is expanded against the vocabulary, which each process keeps in memory (kept
+  current by its own writes and a top-up every 2 seconds, web/core/name_index.py): exact word,
+  words it begins, and words within one edit (two for long tokens) found through a deletion
+  index (SymSpell).
 - For each token the database finds the clients having any of its words in the wanted areas,
   and keeps those matching every token: INTERSECT when every token is narrow; when one is broad
   (a prefix such as "mi"), the narrowest token drives and the others are probed per candidate.

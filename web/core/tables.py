@@ -3,10 +3,13 @@ is. No project imports: every layer may use it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from functools import cache
 from typing import Any, TypeVar
 
 from tortoise import connections
+from tortoise.fields import DateField, DatetimeField
 from tortoise.models import Model
 
 ModelT = TypeVar("ModelT", bound=Model)
@@ -28,5 +31,27 @@ def columns(*tables: tuple[type[Model], str]) -> str:
 
 def as_model(model: type[ModelT], row: Mapping[str, Any], alias: str) -> ModelT:
     """The `model` instance in `row`'s `alias__column` values, as Tortoise would build it."""
-    projection = model._meta.fields_db_projection.values()
-    return model._init_from_db(**{column: row[f"{alias}__{column}"] for column in projection})
+    values = {column: row[f"{alias}__{column}"] for column in _projection(model)}
+    for column, read in _dated(model):
+        if isinstance(value := values[column], str):
+            # SQLite keeps ISO text: the standard library reads it several times faster than
+            # the parser Tortoise would call (the same instant, the same time zone).
+            values[column] = read(value)
+    return model._init_from_db(**values)
+
+
+@cache
+def _projection(model: type[Model]) -> tuple[str, ...]:
+    return tuple(model._meta.fields_db_projection.values())
+
+
+@cache
+def _dated(model: type[Model]) -> tuple[tuple[str, Callable[[str], date]], ...]:
+    """The date and time columns, each with how to read its ISO text."""
+    meta = model._meta
+    return tuple(
+        (meta.fields_db_projection[name], datetime.fromisoformat if timed else date.fromisoformat)
+        for name, field in meta.fields_map.items()
+        if name in meta.fields_db_projection
+        and ((timed := isinstance(field, DatetimeField)) or isinstance(field, DateField))
+    )
