@@ -136,3 +136,21 @@ async def test_search_works_as_a_plain_form_without_javascript(open_page, live_s
     await page.locator("#group-district").get_by_role("link", name="Show more").click()
     await page.locator("#group-district .result-card").first.wait_for()
     await axe(page)
+
+
+async def test_a_session_that_ended_while_the_page_was_open_goes_to_sign_in(page, live_server):
+    from models.auth import Session
+
+    await support.client("Mia", "Thompson", area=await support.council("LGA21180"))
+    await signed_in_priya(page, live_server)
+    await page.get_by_role("link", name="Find a client").first.click()
+    await page.get_by_role("heading", name="Find a client").wait_for()
+    await axe(page)
+    await Session.all().delete()  # signed out elsewhere, or the session timed out
+    await page.get_by_label("Client's name").press_sequentially("mia thompson", delay=30)
+    # htmx follows HX-Redirect: the whole page is sign-in, not an error inside the search page.
+    await page.wait_for_url("**/signin?next=%2Fclients%2Fsearch*")
+    await page.get_by_role("heading", name="Sign in").first.wait_for()
+    assert await page.get_by_text("Please sign in again").count() == 0
+    assert await page.locator("#group-local").count() == 0
+    await axe(page)

@@ -17,10 +17,12 @@ import pytest
 from models.areas import Area
 from models.audit import AuditEvent
 from models.organisations import Organisation, OrganisationArea, OrganisationDomain
+from models.practitioners import Practitioner
 from models.teams import Membership
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
 from web.core import clock
+from web.core.scopes import search_scopes
 
 BRIMBANK, MELTON, WYNDHAM = "LGA21180", "LGA24650", "LGA27260"
 SECRET = "s3cr3t-Value-never-shown-9f8e7d"
@@ -370,11 +372,16 @@ async def test_parent_base_and_areas_served_change_within_her_councils(client):
     edit = await client.get(path)
     assert f'<option value="{melton_org.id}"' not in edit.text  # never its own parent
     await post(client, path, await form_of(melton_org, parent_id=str(brimbank.id)))
+    staff = await support.practitioner("Mel Ton", "mel.ton@melton.example", melton_org)
+    assert [a.name for a in (await search_scopes(staff)).local] == ["Melton"]
     await post(
         client,
         path,
         await form_of(await Organisation.get(id=melton_org.id), area_id=str(brimbank.area_id)),
     )
+    # Its people with no areas of their own now search from its new council.
+    staff = await Practitioner.get(id=staff.id).select_related("organisation")
+    assert [a.name for a in (await search_scopes(staff)).local] == ["Brimbank"]
     moved = await Organisation.get(id=melton_org.id)
     await post(client, path, await form_of(moved, served=[str(melton.id)]))
     assert (moved.parent_id, moved.area_id) == (brimbank.id, brimbank.area_id)

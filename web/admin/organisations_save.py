@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tortoise.expressions import F
+
 from models.organisations import Organisation, OrganisationArea, OrganisationDomain
+from models.practitioners import Practitioner
 
 if TYPE_CHECKING:
     from web.admin.organisations_form import Choices, Submitted
@@ -37,6 +40,11 @@ async def save(
     holds the transaction, and audits in it); the domains and single sign-on only when
     `submitted.sign_ins`."""
     values = submitted.values
+    if organisation is not None and organisation.area_id != values["area_id"]:  # type: ignore[attr-defined]
+        # Its people with no areas of their own search in its council: they search anew.
+        await Practitioner.filter(organisation_id=organisation.id).update(
+            scope_version=F("scope_version") + 1
+        )
     made = organisation or Organisation()
     made.name = values["name"]
     made.service_type = values["service_type"]

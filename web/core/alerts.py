@@ -21,7 +21,7 @@ from models.practitioners import Practitioner
 from models.teams import Membership
 from web.core import access, ratelimit
 from web.core.clock import now
-from web.core.notify import enqueue_email
+from web.core.notify import email, enqueue, enqueue_email
 from web.core.settings import Settings
 
 #: What each kind of alert says, without names.
@@ -70,14 +70,18 @@ async def alert(
             for p in people
         ]
     )
-    for person in people:
-        if person.notify_email == "immediate":
-            await enqueue_email(
+    await enqueue(
+        [
+            email(
                 person.email,
                 "Patchwork: " + SAYS[kind].rstrip("."),
                 f"{SAYS[kind]}\n\nSign in to Patchwork to see who: {settings.base_url}{url}\n\n"
                 f"{FOOTER}",
             )
+            for person in people
+            if person.notify_email == "immediate"
+        ]
+    )
     await queue_push([p.id for p in people if p.notify_push == "immediate"], kind)
 
 
@@ -90,10 +94,12 @@ async def queue_push(practitioner_ids: list[int], kind: str, count: int = 1) -> 
         return
     subscriptions = await PushSubscription.filter(practitioner_id__in=practitioner_ids)
     payload = push_payload(kind, count)
-    for subscription in subscriptions:
-        await Outbox.create(
-            channel="push", recipient=str(subscription.id), body=payload, next_attempt_at=now()
-        )
+    await enqueue(
+        [
+            Outbox(channel="push", recipient=str(s.id), body=payload, next_attempt_at=now())
+            for s in subscriptions
+        ]
+    )
 
 
 def push_payload(kind: str, count: int = 1) -> str:

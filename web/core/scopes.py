@@ -40,7 +40,7 @@ class Areas:
 #: Each process keeps every practitioner's areas and scopes until their `scope_version` moves
 #: on (joining, leaving, choosing areas): at most this many practitioners, then it starts over.
 KEPT = 5000
-_kept: dict[int, tuple[int, Areas, Scopes]] = {}
+_kept: dict[int, tuple[tuple[int, object], Areas, Scopes]] = {}
 
 #: Their chosen areas and their current teams' areas: one statement.
 AREAS_SQL = (
@@ -86,14 +86,17 @@ def _scopes(practitioner: Practitioner, areas: Areas, tree: AreaTree) -> Scopes:
 
 
 async def _kept_for(practitioner: Practitioner) -> tuple[Areas, Scopes]:
+    # With when they signed up: a database emptied and filled again (as tests do) may give the
+    # same id to someone else, at the same version.
+    stamp = (practitioner.scope_version, practitioner.created_at)
     kept = _kept.get(practitioner.id)
-    if kept is not None and kept[0] == practitioner.scope_version:
+    if kept is not None and kept[0] == stamp:
         return kept[1], kept[2]
     areas = await _read_areas(practitioner.id)
     scopes = _scopes(practitioner, areas, await area_tree())
     if len(_kept) >= KEPT:
         _kept.clear()
-    _kept[practitioner.id] = (practitioner.scope_version, areas, scopes)
+    _kept[practitioner.id] = (stamp, areas, scopes)
     return areas, scopes
 
 
