@@ -27,7 +27,7 @@ async def test_a_message_is_delivered_over_smtp_once(settings, smtp):
         "a@b.example",
         "Hello",
         "Body text",
-        [
+        attachments=[
             {
                 "filename": "meeting.ics",
                 "content_type": "text/calendar",

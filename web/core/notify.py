@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from models.notifications import Outbox
 from web.core.clock import now
 
@@ -27,17 +29,10 @@ def email(
     )
 
 
-async def enqueue_email(
-    to: str,
-    subject: str,
-    body: str,
-    attachments: list[dict[str, str]] | None = None,
-    *,
-    urgent: bool = False,
-) -> Outbox:
-    """Queue an email. Call inside the transaction of the change that causes it, so both
-    happen or neither does; the worker sends it."""
-    queued = email(to, subject, body, attachments, urgent=urgent)
+async def enqueue_email(to: str, subject: str, body: str, **options: Any) -> Outbox:
+    """Queue an email (`options` as for `email`). Call inside the transaction of the change
+    that causes it, so both happen or neither does; the worker sends it."""
+    queued = email(to, subject, body, **options)
     await queued.save()
     return queued
 

@@ -18,7 +18,7 @@ from web.core import access, audit, clock
 from web.core.auth import me, signed_in
 from web.core.budgets import PAGE, queries
 from web.core.forms import form_date, form_int
-from web.core.notify import enqueue_email
+from web.core.notify import email, enqueue
 from web.core.render import page_or_block
 from web.core.settings import Settings
 from web.teams.team import local_today, mine, team_or_refusal
@@ -209,16 +209,14 @@ async def arrange_meeting(request: Request) -> Response:
         + (f"Agenda: {form['agenda']}\n" if form["agenda"] else "")
         + f"\nSign in to see the team: {team_url}\n\nThe invitation is attached (meeting.ics).\n"
     )
+    attached = {"filename": "meeting.ics", "content_type": "text/calendar", "content": ics}
     async with in_transaction():
-        for address in recipients:
-            await enqueue_email(
-                address,
-                "Invitation: Patchwork team meeting",
-                body,
-                [
-                    {"filename": "meeting.ics", "content_type": "text/calendar", "content": ics},
-                ],
-            )
+        await enqueue(
+            [
+                email(address, "Invitation: Patchwork team meeting", body, [attached])
+                for address in recipients
+            ]
+        )
         await audit.record(
             request,
             "team.meeting",
