@@ -178,7 +178,7 @@ async def show_step(request: Request) -> Response:
     return step_page(request, step, form, {}, await step_context(request, step, form))
 
 
-@queries(17)
+@queries(15)
 @signing_up
 async def save_step(request: Request) -> Response:
     step = request.path_params["step"]

@@ -124,7 +124,7 @@ async def record_and_tell(
     )
 
 
-@queries(13)
+@queries(12)
 @signed_in
 async def raise_attention(request: Request) -> Response:
     """Raise an attention; the rest of the team is alerted."""
@@ -194,7 +194,7 @@ async def acknowledge(request: Request) -> Response:
     return RedirectResponse(f"/clients/{attention.client_id}/attentions", status_code=303)
 
 
-@queries(12)
+@queries(11)
 @signed_in
 async def resolve(request: Request) -> Response:
     """Resolve an attention (the raiser or any member); the team is alerted."""

@@ -169,13 +169,13 @@ async def circle_page(
     )
 
 
-@queries(7)
+@queries(6)
 @signed_in
 async def show(request: Request) -> Response:
     return await circle_page(request)
 
 
-@queries(19)
+@queries(18)
 @signed_in
 async def add_link(request: Request) -> Response:
     """Link one of my own clients into this client's circle; both teams are alerted."""
@@ -220,7 +220,7 @@ async def add_link(request: Request) -> Response:
     return RedirectResponse(f"/clients/{client.id}/circle?done=linked", status_code=303)
 
 
-@queries(17)
+@queries(16)
 @signed_in
 async def remove_link(request: Request) -> Response:
     """Undo a link made in error. Any member of either team may; both teams are told."""

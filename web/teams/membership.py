@@ -107,7 +107,7 @@ async def join_form(request: Request) -> Response:
     return await _join_page(request, client, me(request).job_title, {}, ref, 200)
 
 
-@queries(17)
+@queries(15)
 @signed_in
 async def join_team(request: Request) -> Response:
     """Join the team; every visible member is alerted. Refused without a reference."""
@@ -153,7 +153,7 @@ async def leave_form(request: Request) -> Response:
     return page_or_block(request, "teams/leave.html", {"client": client, "errors": {}})
 
 
-@queries(14)
+@queries(13)
 @signed_in
 async def leave_team(request: Request) -> Response:
     """Leave the team; the membership stays in the team's history."""

@@ -187,7 +187,7 @@ async def visibility_form(request: Request) -> Response:
     )
 
 
-@queries(11)
+@queries(10)
 @signed_in
 async def visibility(request: Request) -> Response:
     """A member from a sensitive service chooses to be visible to the team, or discreet.
