@@ -183,3 +183,30 @@ async def test_every_page_of_the_demo_within_its_budget(settings, client):
         and not any(re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", path), v) for v in visited)
     }
     assert unwalked == {"/invitations/{token}", "/sso/callback"}
+
+
+async def transferred(http: httpx.AsyncClient, path: str, **headers: str) -> int:
+    """Bytes on the wire for `path` as a browser asks for it (gzip), with the static files it
+    names when it is a whole page."""
+    asked = {"accept-encoding": "gzip", **headers}
+    response = await http.get(path, headers=asked)
+    assert response.status_code == 200, path
+    sizes = [int(response.headers.get("content-length", len(response.content)))]
+    if "hx-request" not in headers:
+        for asset in set(re.findall(r'(?:src|href)="(/static/[^"]+)"', response.text)):
+            static = await http.get(asset.replace("&amp;", "&"), headers=asked)
+            sizes.append(int(static.headers.get("content-length", len(static.content))))
+    return sum(sizes)
+
+
+async def test_cold_pages_and_swaps_are_small_on_the_wire(client):
+    """A first visit to the dashboard, the team page or search results, static files included,
+    is at most 25 KB; an htmx swap at most 8 KB (issue 15)."""
+    await load_demo("AU-VIC", clients=300, seed=7)
+    priya = await Practitioner.get(email="priya.nair@brimbank.example")
+    mia = await Client.get(given_name="Mia", family_name="Thompson")
+    await sign_in(client, priya)
+    for path in ("/", f"/clients/{mia.id}", "/clients/search?q=mia+thompson", "/signin"):
+        assert await transferred(client, path) <= 25 * 1024, path
+    for path in (f"/clients/{mia.id}/history", "/clients/search?q=mia+thompson&scope=state"):
+        assert await transferred(client, path, **{"hx-request": "true"}) <= 8 * 1024, path
