@@ -39,12 +39,17 @@ def ensure_chromium() -> None:
         sys.exit("Could not install chromium with apt-get")
 
 
+#: What tests/browser/package.json installs: axe-core for the browser tests, Lighthouse for
+#: tests/bench/bench_lighthouse.py.
+NPM_TOOLS = ("axe-core/axe.min.js", "lighthouse/cli/index.js")
+
+
 def ensure_browser_tools() -> None:
-    if (BROWSER_TOOLS / "node_modules" / "axe-core" / "axe.min.js").exists():
+    if all((BROWSER_TOOLS / "node_modules" / tool).exists() for tool in NPM_TOOLS):
         return
     npm = shutil.which("npm")
     if npm is None:
-        sys.exit("The browser tests need npm (Node.js) to install axe-core")
+        sys.exit("The browser tests need npm (Node.js) to install axe-core and Lighthouse")
     if run(npm, "ci", "--no-audit", "--no-fund", "--prefix", str(BROWSER_TOOLS)):
         sys.exit("npm could not install the browser test tools")
 
