@@ -1,6 +1,6 @@
 """Benchmark: Lighthouse (mobile, as installed by `python -m tests` into tests/browser) on the
 sign-in page and, signed in as Priya, the dashboard, Mia Thompson's team page and search
-results. Prints each category's score; asserts nothing.
+results. Prints each category's score and what the first visit transferred; asserts nothing.
 
     .venv/bin/python -m tests.bench.bench_lighthouse
 
@@ -27,7 +27,7 @@ CHROMIUM = "/usr/bin/chromium"
 CATEGORIES = ("performance", "accessibility", "best-practices")
 
 
-def score(url: str, cookie: str, out: Path) -> dict[str, int]:
+def score(url: str, cookie: str, out: Path) -> dict[str, float]:
     command = [
         "node",
         str(LIGHTHOUSE),
@@ -44,7 +44,12 @@ def score(url: str, cookie: str, out: Path) -> dict[str, int]:
     report = json.loads(out.read_text())
     if report["finalDisplayedUrl"] != url:
         sys.exit(f"{url} ended at {report['finalDisplayedUrl']}: not the page asked for")
-    return {name: round(report["categories"][name]["score"] * 100) for name in CATEGORIES}
+    scores: dict[str, float] = {
+        name: round(report["categories"][name]["score"] * 100) for name in CATEGORIES
+    }
+    # Everything the first visit transferred (the page and what it loads), in KB.
+    scores["KB"] = round(report["audits"]["total-byte-weight"]["numericValue"] / 1024, 1)
+    return scores
 
 
 def main() -> None:
@@ -68,11 +73,12 @@ def main() -> None:
                 "Mia Thompson's team page": (f"/clients/{mia}", cookie),
                 "search results": ("/clients/search?q=mia+thompson", cookie),
             }
-            print("| page | performance | accessibility | best practices |")
-            print("|---|---|---|---|")
+            print("| page | performance | accessibility | best practices | transferred |")
+            print("|---|---|---|---|---|")
             for n, (name, (path, sent)) in enumerate(pages.items()):
                 scores = score(base + path, sent, Path(folder) / f"{n}.json")
-                print(f"| {name} | " + " | ".join(str(scores[c]) for c in CATEGORIES) + " |")
+                shown = " | ".join(str(scores[c]) for c in CATEGORIES)
+                print(f"| {name} | {shown} | {scores['KB']} KB |")
         finally:
             demo.terminate()
             demo.wait(timeout=30)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from tortoise.expressions import RawSQL
 
 from models.notifications import Notification
 from models.practitioners import DELIVERY, Practitioner
-from web.core import references
+from web.core import access, references
 from web.core.alerts import SAYS
 from web.core.auth import me, now, signed_in, signing_up
 from web.core.budgets import PAGE, queries
@@ -25,7 +24,7 @@ async def show(request: Request) -> Response:
     practitioner = me(request)
     items = (
         await Notification.filter(practitioner_id=practitioner.id)
-        .annotate(**named_where_visible(practitioner.id))
+        .annotate(**access.named_where_visible(practitioner.id))
         .limit(50)
     )
     secret = request.app.state.settings.secret_key
@@ -50,28 +49,6 @@ async def show(request: Request) -> Response:
     return page_or_block(
         request, "alerts/notifications.html", {"rows": rows, "unread": set(unread)}
     )
-
-
-def named_where_visible(practitioner_id: int) -> dict[str, RawSQL]:
-    """Each notification's client, named only while `practitioner_id` is on the client's team,
-    and who acted, named only where they are visibly on that team (never someone discreet):
-    read with the notifications, in the same statement."""
-    on_team = (
-        'EXISTS (SELECT 1 FROM membership o WHERE o.client_id = "notification"."client_id" '
-        f"AND o.practitioner_id = {int(practitioner_id)} AND o.ended_at IS NULL)"
-    )
-    return {
-        "client_name": RawSQL(
-            "(SELECT c.given_name || ' ' || c.family_name FROM client c "
-            f'WHERE c.id = "notification"."client_id" AND {on_team})'
-        ),
-        "actor_name": RawSQL(
-            '(SELECT a.name FROM practitioner a WHERE a.id = "notification"."actor_id" '
-            f"AND {on_team} AND EXISTS (SELECT 1 FROM membership v WHERE "
-            'v.client_id = "notification"."client_id" AND v.practitioner_id = a.id '
-            "AND v.discreet = false))"
-        ),
-    }
 
 
 @queries(PAGE)

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from models.clients import LEGAL_BASES, Client
-from web.core import access, audit, ratelimit
+from web.core import audit, ratelimit
 from web.core.areas import area_tree
 from web.core.auth import me, signed_in
 from web.core.budgets import PAGE, queries
@@ -134,7 +134,7 @@ def validate_client(
 async def likely_duplicates(request: Request, new: NewClient) -> list[Any]:
     """Clients who may be this one: similar names, and no conflicting birth details."""
     query = Query(tuple(query_tokens(f"{new.given_name} {new.family_name}")))
-    hits = [h for h in await search(query, limit=10) if h.score >= 0.7]
+    hits = [h for h in await search(query, limit=10, viewer_id=me(request).id) if h.score >= 0.7]
     born_year = new.birth_date.year if new.birth_date else new.birth_year
 
     def fits(client: Client) -> bool:
@@ -142,10 +142,9 @@ async def likely_duplicates(request: Request, new: NewClient) -> list[Any]:
             return client.birth_date == new.birth_date
         return born_year is None or client.born_year in (None, born_year)
 
-    candidates = [h.client for h in hits if fits(h.client)]
-    candidates.sort(key=lambda c: (c.area_id != new.area_id,))  # type: ignore[attr-defined]
-    member_of = await access.member_of(me(request), [c.id for c in candidates])
-    return [(c, c.id in member_of) for c in candidates[:5]]
+    candidates = [h for h in hits if fits(h.client)]
+    candidates.sort(key=lambda h: (h.client.area_id != new.area_id,))  # type: ignore[attr-defined]
+    return [(h.client, h.mine) for h in candidates[:5]]
 
 
 @queries(19)

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 
 from tortoise import connections
-from tortoise.expressions import Q
+from tortoise.expressions import Q, RawSQL
 
 from models.attentions import Attention, AttentionSeen
 from models.clients import Client
@@ -34,6 +34,40 @@ def current() -> Q:
 def visible_to(viewer: Practitioner) -> Q:
     """Memberships `viewer` may see: everyone's but discreet ones, and their own."""
     return current() & (Q(discreet=False) | Q(practitioner_id=viewer.id))
+
+
+def visible_sql(alias: str, viewer_id: int) -> str:
+    """`visible_to` in SQL, for the membership aliased `alias` (ids inlined: integers)."""
+    return (
+        f"{alias}.ended_at IS NULL AND ({alias}.discreet = false "
+        f"OR {alias}.practitioner_id = {int(viewer_id)})"
+    )
+
+
+def on_team_sql(client_column: str, practitioner_id: int) -> str:
+    """True where `practitioner_id` is on the team of the client in `client_column`."""
+    return (
+        f"EXISTS (SELECT 1 FROM membership o WHERE o.client_id = {client_column} "
+        f"AND o.practitioner_id = {int(practitioner_id)} AND o.ended_at IS NULL)"
+    )
+
+
+def named_where_visible(practitioner_id: int) -> dict[str, RawSQL]:
+    """For notifications: the client, named only while `practitioner_id` is on its team, and
+    who acted, only where they are visibly on it (never someone discreet), in one statement."""
+    on_team = on_team_sql('"notification"."client_id"', practitioner_id)
+    return {
+        "client_name": RawSQL(
+            "(SELECT c.given_name || ' ' || c.family_name FROM client c "
+            f'WHERE c.id = "notification"."client_id" AND {on_team})'
+        ),
+        "actor_name": RawSQL(
+            '(SELECT a.name FROM practitioner a WHERE a.id = "notification"."actor_id" '
+            f"AND {on_team} AND EXISTS (SELECT 1 FROM membership v WHERE "
+            'v.client_id = "notification"."client_id" AND v.practitioner_id = a.id '
+            "AND v.discreet = false))"
+        ),
+    }
 
 
 async def is_member(practitioner: Practitioner, client_id: int) -> bool:
@@ -58,8 +92,7 @@ TEAMS_SQL = (
     "JOIN organisation o ON o.id = p.organisation_id JOIN client c ON c.id = m.client_id "
     "LEFT JOIN practitioner v ON v.id = p.organisation_vouched_by_id "
     "AND p.organisation_confirmed_at IS NULL "
-    "WHERE m.client_id IN ({clients}) AND m.ended_at IS NULL "
-    "AND (m.discreet = false OR m.practitioner_id = {viewer}) ORDER BY m.started_at, m.id"
+    "WHERE m.client_id IN ({clients}) AND {visible} ORDER BY m.started_at, m.id"
 )
 
 
@@ -83,7 +116,7 @@ async def visible_teams(viewer: Practitioner, client_ids: list[int]) -> list[Mem
     statement = TEAMS_SQL.format(
         columns=team_columns(),
         clients=", ".join(str(int(i)) for i in client_ids),
-        viewer=int(viewer.id),
+        visible=visible_sql("m", viewer.id),
     )
     clients: dict[int, Client] = {}
     team = []
@@ -103,16 +136,6 @@ async def visible_teams(viewer: Practitioner, client_ids: list[int]) -> list[Mem
 async def visible_team(viewer: Practitioner, client_id: int) -> list[Membership]:
     """The team of one client as `viewer` sees it (`visible_teams`)."""
     return await visible_teams(viewer, [client_id])
-
-
-async def member_of(practitioner: Practitioner, client_ids: list[int]) -> set[int]:
-    """Which of these clients' teams `practitioner` is on (one query)."""
-    if not client_ids:
-        return set()
-    rows = await Membership.filter(
-        current(), practitioner_id=practitioner.id, client_id__in=client_ids
-    ).values_list("client_id", flat=True)
-    return set(rows)  # type: ignore[arg-type]
 
 
 def ever_visible_to(viewer: Practitioner) -> Q:

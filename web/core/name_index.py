@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import logging
 import re
 import unicodedata
 from collections import defaultdict
@@ -148,8 +149,10 @@ TOP_UP_SECONDS = 2.0
 async def keep_topped_up(stop: asyncio.Event) -> None:
     """Top the vocabulary up every TOP_UP_SECONDS until `stop` (the app's lifespan runs it)."""
     while not stop.is_set():
-        with contextlib.suppress(Exception):  # a database blip: try again next time
+        try:
             await top_up()
+        except Exception:  # a database blip: said, and tried again next time
+            log.warning("could not top up the name vocabulary", exc_info=True)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), TOP_UP_SECONDS)
 
@@ -204,3 +207,4 @@ SPLIT = re.compile(r"[^a-z0-9]+")
 
 
 _vocabulary: dict[str, Vocabulary] = {}
+log = logging.getLogger("patchwork")

@@ -27,6 +27,7 @@ from tortoise import connections
 
 from models.clients import Client
 from web.core import db
+from web.core.access import on_team_sql
 from web.core.areas import area_tree
 from web.core.name_index import Vocabulary, name_words, vocabulary
 
@@ -142,9 +143,8 @@ async def search_groups(
             matching = matching or near
         if matching:
             parts.append(
-                f"SELECT {n} AS grp, c.*, EXISTS (SELECT 1 FROM membership t WHERE "
-                f"t.client_id = c.id AND t.practitioner_id = {int(viewer_id)} AND "
-                f"t.ended_at IS NULL) AS mine FROM ({matching}) m "
+                f"SELECT {n} AS grp, c.*, {on_team_sql('c.id', viewer_id)} AS mine "
+                f"FROM ({matching}) m "
                 f"JOIN client c ON c.id = m.client_id"
             )
     if not parts:

@@ -33,10 +33,7 @@ async def _member_client(request: Request) -> Client | None:
 async def _client_and_mine(request: Request) -> tuple[Client | None, bool]:
     """The client of this join page, and whether the practitioner is on its team already (one
     statement)."""
-    on_team = RawSQL(
-        'EXISTS (SELECT 1 FROM membership o WHERE o.client_id = "client"."id" AND '
-        f"o.practitioner_id = {int(me(request).id)} AND o.ended_at IS NULL)"
-    )
+    on_team = RawSQL(access.on_team_sql('"client"."id"', me(request).id))
     client = (
         await Client.filter(id=request.path_params["client_id"])
         .select_related("area")
