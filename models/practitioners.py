@@ -65,6 +65,9 @@ class Practitioner(Model):
     #: Goes up whenever their chosen areas or current teams change, so each process may keep
     #: the search scopes computed from them until it does (web/core/scopes.py).
     scope_version = fields.IntField(default=0, db_default=0)
+    #: Whether client search also looks first in the areas of the practitioner's own clients.
+    #: Someone whose clients are statewide may turn it off and keep only the areas they chose.
+    automatic_areas = fields.BooleanField(default=True, db_default=True)
 
     chosen_areas: fields.ReverseRelation[PractitionerArea]
     admin_areas: fields.ReverseRelation[AdminArea]

@@ -18,3 +18,28 @@ async def sign_in_as(page, live_server, practitioner):
 async def no_sideways_scroll(page, width: int = 320) -> None:
     scrolled = await page.evaluate("document.documentElement.scrollWidth")
     assert scrolled <= width, f"{page.url} is {scrolled}px wide at a {width}px viewport"
+
+
+async def team_menu(page):
+    """Open the team page's "More" menu (a <details>, so it works without JavaScript too)."""
+    menu = page.locator("details.menu")
+    if await menu.get_attribute("open") is None:
+        await menu.locator("summary").click()
+    return menu
+
+
+async def from_profile_on_a_phone(page, role: str, name: str):
+    """Help, administration and signing out are in the top bar from tablets up; on a phone,
+    whose bottom bar has room for five, they are on Profile."""
+    visible = page.get_by_role(role, name=name).locator("visible=true")
+    if not await visible.count():
+        main = page.get_by_role("navigation", name="Main")
+        await main.get_by_role("link", name="Profile").click()
+        await page.get_by_role("heading", name="Your profile").wait_for()
+        await axe(page)
+    return visible.first
+
+
+async def sign_out(page):
+    """Sign out as a practitioner would: from the top bar on a tablet, from Profile on a phone."""
+    await (await from_profile_on_a_phone(page, "button", "Sign out")).click()

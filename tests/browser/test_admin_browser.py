@@ -17,7 +17,7 @@ from models.practitioners import Practitioner
 from models.teams import Membership
 from tests import support
 from tests.browser.axe import axe
-from tests.browser.journeys import no_sideways_scroll, sign_in_as
+from tests.browser.journeys import from_profile_on_a_phone, no_sideways_scroll, sign_in_as
 from web.core import clock
 
 pytestmark = pytest.mark.browser
@@ -69,7 +69,7 @@ async def admin_tab(page, name: str) -> None:
 
 
 async def open_admin(page, width: int) -> None:
-    await page.get_by_role("link", name="Administration").click()
+    await (await from_profile_on_a_phone(page, "link", "Administration")).click()
     await page.get_by_role("heading", name="Overview", level=1).wait_for()
     await axe(page)
     await no_sideways_scroll(page, width)
@@ -177,6 +177,8 @@ async def test_a_state_administrator_sees_every_council(open_page, live_server):
 async def test_priya_is_refused_and_sees_no_administration(page, live_server):
     people = await network()
     await sign_in_as(page, live_server, people["priya"])
+    assert await page.get_by_role("link", name="Administration").count() == 0
+    await from_profile_on_a_phone(page, "link", "Help")  # where an administrator would find it
     assert await page.get_by_role("link", name="Administration").count() == 0
     await page.goto(live_server.url("/admin"))
     await page.get_by_text("This page is for administrators.").wait_for()

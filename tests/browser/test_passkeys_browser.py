@@ -9,6 +9,7 @@ from models.audit import AuditEvent
 from models.auth import PasskeyCredential, Session
 from tests import support
 from tests.browser.axe import axe
+from tests.browser.journeys import sign_out
 from tests.browser.passkey_support import add_authenticator, stored_credentials
 from web.core.signins import create_signin_token, signin_url
 
@@ -49,7 +50,7 @@ async def test_create_a_passkey_then_sign_in_with_the_button_and_with_autofill(
     assert len(await stored_credentials(cdp, authenticator)) == 1
     stored = await PasskeyCredential.get(practitioner=priya)
     assert stored.name == "Work phone"
-    await first.get_by_role("button", name="Sign out").click()
+    await sign_out(first)
     await first.wait_for_url("**/signin**")
     await axe(first)
 
@@ -62,7 +63,7 @@ async def test_create_a_passkey_then_sign_in_with_the_button_and_with_autofill(
     await second.get_by_role("heading", name="Your clients").wait_for()
     await axe(second)
     assert await second.get_by_role("heading", name="Sign in faster next time").count() == 0
-    await second.get_by_role("button", name="Sign out").click()
+    await sign_out(second)
     await second.wait_for_url("**/signin**")
     await axe(second)
 

@@ -7,6 +7,7 @@ import pytest
 from models.audit import AuditEvent
 from models.auth import Session
 from tests.browser.axe import axe
+from tests.browser.journeys import sign_out
 from tests.support import link_in
 from web.demo.fabricate import load_demo
 
@@ -40,7 +41,7 @@ async def test_priya_signs_in_by_email_link_sees_her_clients_and_signs_out(page,
     assert "2 team members" in await card.inner_text()  # Priya and Aroha; Sam is discreet
     assert "1 open attention" in await card.inner_text()
 
-    await page.get_by_role("button", name="Sign out").click()
+    await sign_out(page)
     await page.get_by_text("You have signed out.").wait_for()
     await axe(page)
     assert not await Session.filter(practitioner__email=PRIYA).exists()

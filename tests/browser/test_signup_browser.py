@@ -15,7 +15,7 @@ from models.practitioners import Practitioner
 from models.teams import Membership
 from tests import support
 from tests.browser.axe import axe
-from tests.browser.journeys import no_sideways_scroll, sign_in_as
+from tests.browser.journeys import no_sideways_scroll, sign_in_as, sign_out, team_menu
 from tests.browser.passkey_support import add_authenticator, stored_credentials
 from web.core.auth import now, token_hash
 
@@ -39,7 +39,8 @@ async def test_invited_to_a_team_signs_up_with_a_passkey_and_finds_the_client(
     await page.get_by_role("link", name="Mia Thompson").click()
     await page.get_by_role("heading", name="Mia Thompson").wait_for()
     await axe(page)
-    await page.get_by_role("link", name="Invite a colleague to this team").click()
+    menu = await team_menu(page)
+    await menu.get_by_role("link", name="Invite a colleague to this team").click()
     await page.get_by_role("heading", name="Invite a colleague to this team").wait_for()
     await axe(page)
     await page.get_by_label("Your colleague's work email").fill("nina.new@brimbank.example")
@@ -48,7 +49,7 @@ async def test_invited_to_a_team_signs_up_with_a_passkey_and_finds_the_client(
     await axe(page)
     invited = await Invitation.get(email="nina.new@brimbank.example")
     assert (invited.invited_by_id, invited.client_id) == (priya.id, mia.id)
-    await page.get_by_role("button", name="Sign out").click()
+    await sign_out(page)
     await page.get_by_role("heading", name="Sign in to Patchwork").wait_for()
     await axe(page)
 

@@ -10,7 +10,7 @@ from models.notifications import Notification
 from models.teams import Membership
 from tests import support
 from tests.browser.axe import axe
-from tests.browser.journeys import no_sideways_scroll, sign_in_as
+from tests.browser.journeys import no_sideways_scroll, sign_in_as, team_menu
 from web.core import clock
 
 pytestmark = pytest.mark.browser
@@ -45,13 +45,13 @@ async def test_every_team_action_on_a_phone_and_a_tablet(open_page, live_server,
     )
     assert len(columns.split()) == (1 if width == 320 else 2)
 
-    await page.get_by_role("button", name="I had contact today").click()
+    await (await team_menu(page)).get_by_role("button", name="I had contact today").click()
     await page.get_by_text("Your contact today is recorded.").wait_for()
     await axe(page)
     mine = await Membership.get(client=mia, practitioner=priya)
     assert mine.last_contact_on == clock.today()
 
-    await page.get_by_role("link", name="Arrange a team meeting").click()
+    await (await team_menu(page)).get_by_role("link", name="Arrange a team meeting").click()
     await page.get_by_role("heading", name="Arrange a team meeting").wait_for()
     await axe(page)
     await page.get_by_label("Date").fill((clock.today() + timedelta(days=2)).isoformat())
@@ -64,7 +64,8 @@ async def test_every_team_action_on_a_phone_and_a_tablet(open_page, live_server,
     [ics] = [part for part in invite.iter_attachments() if part.get_filename() == "meeting.ics"]
     assert "BEGIN:VEVENT" in ics.get_content()
 
-    await page.get_by_role("link", name="Invite a colleague to this team").click()
+    menu = await team_menu(page)
+    await menu.get_by_role("link", name="Invite a colleague to this team").click()
     await page.get_by_role("heading", name="Invite a colleague to this team").wait_for()
     await axe(page)
     await page.get_by_label("Your colleague's work email").fill(tom.email)
@@ -81,7 +82,7 @@ async def test_every_team_action_on_a_phone_and_a_tablet(open_page, live_server,
     await no_sideways_scroll(page, width)
     await page.get_by_role("link", name="Team", exact=True).click()
 
-    await page.get_by_role("link", name="Show join code").click()
+    await (await team_menu(page)).get_by_role("link", name="Show join code").click()
     await page.get_by_role("heading", name="Join code for Mia Thompson").wait_for()
     await axe(page)
     await no_sideways_scroll(page, width)
@@ -102,7 +103,7 @@ async def test_every_team_action_on_a_phone_and_a_tablet(open_page, live_server,
 
     await page.goto(live_server.url(f"/clients/{mia.id}"))
     await axe(page)
-    await page.get_by_role("link", name="Leave team").click()
+    await (await team_menu(page)).get_by_role("link", name="Leave team…").click()
     await page.get_by_role("heading", name="Leave the team for Mia Thompson").wait_for()
     await axe(page)
     await page.get_by_label("The case is closed").check()

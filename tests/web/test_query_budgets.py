@@ -86,6 +86,9 @@ async def test_every_page_of_the_demo_within_its_budget(settings, client):
     await sign_in(client, priya)
     home = await client.get("/")
     team = await client.get(f"/clients/{mia.id}")
+    circle = await client.get(f"/clients/{mia.id}/circle")  # and its confirmations
+    attentions = await client.get(f"/clients/{mia.id}/attentions")
+    assert "/resolve" in attentions.text, "Mia has an open attention to ask about resolving"
     code = await client.get(f"/clients/{mia.id}/join-code")
     join = re.search(r"/join/[A-Za-z0-9_\-]+", code.text)
     assert join, "the join-code page shows its link"
@@ -128,7 +131,14 @@ async def test_every_page_of_the_demo_within_its_budget(settings, client):
             "/manifest.webmanifest",
             "/sw.js",
             "/offline",
-            *sorted(p for p in hrefs(home.text) | hrefs(team.text) if not p.startswith("/static")),
+            *sorted(
+                p
+                for p in hrefs(home.text)
+                | hrefs(team.text)
+                | hrefs(attentions.text)
+                | hrefs(circle.text)
+                if not p.startswith("/static")
+            ),
         ],
         visited,
     )
@@ -193,7 +203,8 @@ async def transferred(http: httpx.AsyncClient, path: str, **headers: str) -> int
     assert response.status_code == 200, path
     sizes = [int(response.headers.get("content-length", len(response.content)))]
     if "hx-request" not in headers:
-        for asset in set(re.findall(r'(?:src|href)="(/static/[^"]+)"', response.text)):
+        # Each file once, as a browser fetches it: the icon sprite is named once per icon.
+        for asset in set(re.findall(r'(?:src|href)="(/static/[^"#]+)[^"]*"', response.text)):
             static = await http.get(asset.replace("&amp;", "&"), headers=asked)
             sizes.append(int(static.headers.get("content-length", len(static.content))))
     return sum(sizes)

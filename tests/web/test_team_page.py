@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from datetime import timedelta
 
@@ -33,7 +34,7 @@ async def test_the_team_tab_shows_how_to_reach_each_visible_member(client):
     priya, aroha, _sam, mia = await support.thompson_team()
     await sign_in(client, priya)
     html = (await client.get(f"/clients/{mia.id}")).text
-    assert "Mia Thompson" in html and "Brimbank" in html and "Also known as Mimi" in html
+    assert "Mia Thompson" in html and "Brimbank" in html and "also known as Mimi" in html
     assert 'href="tel:0355503456"' in html and 'href="mailto:aroha.ngata@dffh.example"' in html
     assert 'href="tel:0491570156"' in html
     assert "Last contact 3 days ago" in html and "Last contact not recorded" in html
@@ -41,7 +42,7 @@ async def test_the_team_tab_shows_how_to_reach_each_visible_member(client):
     assert f"on the team since {started}" in html
     assert 'href="mailto:aroha.ngata@dffh.example"' in html
     assert re.search(
-        r'<a class="button" href="mailto:aroha\.ngata@dffh\.example">Email the whole team', html
+        r'<a class="button" href="mailto:aroha\.ngata@dffh\.example">.*Email the whole team', html
     )
 
 
@@ -60,7 +61,10 @@ async def test_the_team_page_takes_four_queries_and_stays_small_with_thirty_memb
         response = await client.get(f"/clients/{mia.id}")
     assert response.text.count('class="card member-card"') == 30
     assert len(counted.queries) <= 4, counted.queries
-    assert len(response.content) < 30 * 1024, len(response.content)
+    # Each card's call and email buttons carry an icon and a name for screen readers: about
+    # 1.2 KB a card as HTML, a few bytes once gzip has seen the first (as browsers fetch it).
+    assert len(response.content) < 48 * 1024, len(response.content)
+    assert len(gzip.compress(response.content, compresslevel=6)) < 8 * 1024
 
 
 async def test_contact_today_updates_last_contact(client):

@@ -1,9 +1,11 @@
 """A practitioner's areas, and the scopes a search looks in: the areas they chose, then those
-of their clients; then their district; then the state."""
+of their clients (unless they turned that off); then their district; then the state. And the
+one-line headings that name those scopes, however many areas they hold."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tortoise import connections
@@ -12,6 +14,23 @@ from tortoise.expressions import F
 from models.areas import Area
 from models.practitioners import AdminArea, Practitioner
 from web.core.areas import AreaTree, area_tree
+
+#: Two names together this long are counted instead ("2 districts"), so a heading stays on one
+#: line on a phone. One name is always named (no district or council name is longer than 23).
+SHORT_NAMES = 24
+
+
+def named(names: Sequence[str]) -> str | None:
+    """ "Brimbank Melton", or two short names ("Barwon and Loddon"), else None (count them)."""
+    joined = " and ".join(names)
+    if len(names) == 1 or (len(names) == 2 and len(joined) <= SHORT_NAMES):
+        return joined
+    return None
+
+
+def counted(number: int, noun: str) -> str:
+    """ "1 area", "45 areas"."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -22,6 +41,41 @@ class Scopes:
     district_council_ids: list[int]
     district_label: str
     state_label: str
+    #: The districts of the local areas, by name.
+    district_names: tuple[str, ...] = ()
+
+    @property
+    def local_names(self) -> list[str]:
+        return [area.name for area in self.local]
+
+    @property
+    def local_named(self) -> str | None:
+        """The local areas by name when there is one, or two short ones (else counted)."""
+        return named(self.local_names)
+
+    @property
+    def local_heading(self) -> str:
+        """One line: "In your areas" (named beneath: `local_named`), or "In your 45 areas"."""
+        if self.local_named or not self.local:
+            return "In your areas"
+        return f"In your {counted(len(self.local), 'area')}"
+
+    @property
+    def local_where(self) -> str:
+        """For an empty group: "Brimbank and Melton", or "your 45 areas"."""
+        return self.local_named or f"your {counted(len(self.local), 'area')}"
+
+    @property
+    def district_named(self) -> str | None:
+        return named(self.district_names)
+
+    @property
+    def district_heading(self) -> str:
+        """One line: "Elsewhere in Brimbank Melton", or "Elsewhere in 13 districts"."""
+        if not self.district_names:
+            return f"Elsewhere in {self.district_label}"
+        names = self.district_named or counted(len(self.district_names), "district")
+        return f"Elsewhere in {names}"
 
 
 @dataclass(frozen=True)
@@ -31,16 +85,22 @@ class Areas:
 
     chosen: list[Area]
     automatic: list[tuple[Area, int]]
+    #: Whether the automatic ones count as theirs (Practitioner.automatic_areas).
+    use_automatic: bool = True
 
     @property
     def mine(self) -> list[Area]:
+        """Where search looks first: those chosen, and those of their clients unless they
+        turned that off."""
+        if not self.use_automatic:
+            return list(self.chosen)
         return self.chosen + [area for area, _teams in self.automatic]
 
 
 #: Each process keeps every practitioner's areas and scopes until their `scope_version` moves
 #: on (joining, leaving, choosing areas): at most this many practitioners, then it starts over.
 KEPT = 5000
-_kept: dict[int, tuple[tuple[int, object], Areas, Scopes]] = {}
+_kept: dict[int, tuple[tuple[int, object, bool], Areas, Scopes]] = {}
 
 #: Their chosen areas and their current teams' areas: one statement.
 AREAS_SQL = (
@@ -50,7 +110,7 @@ AREAS_SQL = (
 )
 
 
-async def _read_areas(practitioner_id: int) -> Areas:
+async def _read_areas(practitioner_id: int, use_automatic: bool = True) -> Areas:
     tree = await area_tree()
     rows = await connections.get("default").execute_query_dict(
         AREAS_SQL.format(p=int(practitioner_id))
@@ -61,7 +121,7 @@ async def _read_areas(practitioner_id: int) -> Areas:
     teams = Counter(int(r["area_id"]) for r in rows if r["team"])
     chosen = [a for i in chosen_ids if (a := tree.get(i)) is not None]
     automatic = [(area, teams[area.id]) for area in tree.named(set(teams) - set(chosen_ids))]
-    return Areas(chosen, automatic)
+    return Areas(chosen, automatic, use_automatic)
 
 
 def _position(row: dict[str, int]) -> tuple[int, int]:
@@ -75,24 +135,28 @@ def _scopes(practitioner: Practitioner, areas: Areas, tree: AreaTree) -> Scopes:
         local = [own] if own is not None else []
     district_ids = {a.parent_id for a in local if a.parent_id}  # type: ignore[attr-defined]
     local_ids = {a.id for a in local}
+    districts = tree.named(district_ids)
     return Scopes(
         local=local,
         district_council_ids=[
             a.id for a in tree.councils_in(district_ids) if a.id not in local_ids
         ],
-        district_label=" and ".join(d.name for d in tree.named(district_ids)) or "your district",
+        district_label=" and ".join(d.name for d in districts) or "your district",
         state_label=tree.state.name if tree.state else "the state",
+        district_names=tuple(d.name for d in districts),
     )
 
 
 async def _kept_for(practitioner: Practitioner) -> tuple[Areas, Scopes]:
     # With when they signed up: a database emptied and filled again (as tests do) may give the
-    # same id to someone else, at the same version.
-    stamp = (practitioner.scope_version, practitioner.created_at)
+    # same id to someone else, at the same version. Turning automatic areas off or on moves
+    # the version on too; the choice is in the stamp as well, so no process can miss it.
+    use_automatic = practitioner.automatic_areas
+    stamp = (practitioner.scope_version, practitioner.created_at, use_automatic)
     kept = _kept.get(practitioner.id)
     if kept is not None and kept[0] == stamp:
         return kept[1], kept[2]
-    areas = await _read_areas(practitioner.id)
+    areas = await _read_areas(practitioner.id, use_automatic)
     scopes = _scopes(practitioner, areas, await area_tree())
     if len(_kept) >= KEPT:
         _kept.clear()
@@ -116,7 +180,8 @@ def forget_all() -> None:
 
 
 async def scope_changed(practitioner_id: int) -> None:
-    """Their areas or teams changed: every process reads them afresh on their next request."""
+    """Their areas, teams or choice of automatic areas changed: every process reads them
+    afresh on their next request."""
     await Practitioner.filter(id=practitioner_id).update(scope_version=F("scope_version") + 1)
 
 

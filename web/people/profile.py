@@ -1,4 +1,5 @@
-"""Your profile: who you are, your areas, your passkeys and your signed-in devices."""
+"""Your profile: who you are, your areas (and whether those of your clients are added), your
+passkeys and your signed-in devices."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from starlette.routing import Route
 from tortoise.transactions import in_transaction
 
 from models.auth import PasskeyCredential, Session
+from models.practitioners import Practitioner
 from web.core import audit
 from web.core.auth import me, signed_in
 from web.core.budgets import PAGE, queries
@@ -22,7 +24,7 @@ from web.core.details import (
     save_areas,
 )
 from web.core.render import page_or_block
-from web.core.scopes import my_areas
+from web.core.scopes import my_areas, scope_changed
 
 
 async def profile_page(
@@ -99,6 +101,20 @@ async def save_chosen_areas(request: Request) -> Response:
     return RedirectResponse("/profile?saved=areas#areas-heading", status_code=303)
 
 
+@queries(5)
+@signed_in
+async def save_automatic_areas(request: Request) -> Response:
+    """Whether search also looks first in the areas of your clients: someone whose clients
+    are all over the state may keep to the areas they chose. A form without JavaScript."""
+    wanted = (await request.form()).get("automatic_areas") == "on"
+    practitioner = me(request)
+    async with in_transaction():
+        await Practitioner.filter(id=practitioner.id).update(automatic_areas=wanted)
+        await scope_changed(practitioner.id)
+        await audit.record(request, "profile.areas", automatic=wanted)
+    return RedirectResponse("/profile?saved=automatic#automatic-heading", status_code=303)
+
+
 @queries(PAGE)
 @signed_in
 async def devices(request: Request) -> Response:
@@ -140,6 +156,7 @@ routes = [
     Route("/profile", show, methods=["GET"]),
     Route("/profile/details", save_details, methods=["POST"]),
     Route("/profile/areas", save_chosen_areas, methods=["POST"]),
+    Route("/profile/automatic-areas", save_automatic_areas, methods=["POST"]),
     Route("/profile/devices", devices, methods=["GET"]),
     Route("/profile/devices/{session_id:int}/signout", sign_out_device, methods=["POST"]),
     Route("/profile/devices/signout-others", sign_out_others, methods=["POST"]),

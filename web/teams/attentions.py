@@ -18,7 +18,7 @@ from models.clients import Client
 from web.core import access, audit, ratelimit
 from web.core.alerts import tell_team
 from web.core.auth import me, now, signed_in
-from web.core.budgets import queries
+from web.core.budgets import PAGE, queries
 from web.core.errors import too_many_requests
 from web.core.render import page_or_block
 from web.teams.team import mine, team_or_refusal
@@ -194,6 +194,21 @@ async def acknowledge(request: Request) -> Response:
     return RedirectResponse(f"/clients/{attention.client_id}/attentions", status_code=303)
 
 
+@queries(PAGE)
+@signed_in
+async def confirm_resolve(request: Request) -> Response:
+    """Resolving cannot be undone, so the Resolve button asks first (a page, no JavaScript)."""
+    found = await team_or_refusal(request)
+    if isinstance(found, Response):
+        return found
+    client, _team = found
+    attention = await members_attention(request)
+    if attention.resolved_at is not None:
+        return RedirectResponse(f"/clients/{client.id}/attentions", status_code=303)
+    context = {"client": client, "attention": attention, "categories": CATEGORY_LABELS}
+    return page_or_block(request, "teams/resolve.html", context)
+
+
 @queries(11)
 @signed_in
 async def resolve(request: Request) -> Response:
@@ -219,6 +234,11 @@ routes = [
         "/clients/{client_id:int}/attentions/{attention_id:int}/acknowledge",
         acknowledge,
         methods=["POST"],
+    ),
+    Route(
+        "/clients/{client_id:int}/attentions/{attention_id:int}/resolve",
+        confirm_resolve,
+        methods=["GET"],
     ),
     Route(
         "/clients/{client_id:int}/attentions/{attention_id:int}/resolve", resolve, methods=["POST"]

@@ -2,13 +2,13 @@
 
 A member of a client's team may link another client whose team they are also on, with a
 relationship. Everyone on either team then sees the linked client's visible team, with
-"View team" where they are on it and "Join team" where they are not. Adding or removing a
-link alerts both teams.
+"View team" where they are on it and "Join team" where they are not, with each visible
+practitioner's phone and email, and a picture of it all (web/teams/circle_picture.py). Adding
+or removing a link alerts both teams; removing asks first.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -25,9 +25,10 @@ from models.teams import Membership
 from web.core import access, audit
 from web.core.alerts import tell_team_once
 from web.core.auth import me, signed_in
-from web.core.budgets import queries
+from web.core.budgets import PAGE, queries
 from web.core.forms import MAX_ID, form_int
 from web.core.render import page_or_block
+from web.teams.circle_picture import KINDS, Group, Picture, draw, kind_of
 from web.teams.team import mine, team_or_refusal
 
 RELATIONSHIP_LABELS = {
@@ -85,42 +86,15 @@ async def circle_of(viewer: Practitioner, client_id: int) -> list[CircleMember]:
     ]
 
 
-@dataclass(frozen=True)
-class Node:
-    x: float
-    y: float
-    label: str
-    initials: str
-    practitioners: list[tuple[float, float]]  # satellite dots, one per visible practitioner
-
-
-def picture(client: Client, team_size: int, circle: list[CircleMember]) -> list[Node]:
-    """Where to draw the client (first, in the middle) and their circle around them, each
-    with a dot per practitioner, in a 320 × 320 box."""
-
-    def node(x: float, y: float, person: Client, label: str, practitioners: int) -> Node:
-        shown = min(practitioners, 8)
-        dots = [
-            (x + 34 * math.cos(2 * math.pi * k / 8), y + 34 * math.sin(2 * math.pi * k / 8))
-            for k in range(shown)
-        ]
-        initials = (person.given_name[:1] + person.family_name[:1]).upper()
-        return Node(round(x, 1), round(y, 1), label, initials, dots)
-
-    nodes = [node(160, 160, client, client.given_name, team_size)]
-    for k, member in enumerate(circle):
-        angle = 2 * math.pi * k / len(circle) - math.pi / 2
-        label = f"{member.client.given_name} · {RELATIONSHIP_LABELS[member.relationship]}"
-        nodes.append(
-            node(
-                160 + 105 * math.cos(angle),
-                160 + 105 * math.sin(angle),
-                member.client,
-                label,
-                len(member.team),
-            )
-        )
-    return nodes
+def picture(
+    viewer: Practitioner, client: Client, team: list[Membership], circle: list[CircleMember]
+) -> Picture:
+    """The network picture: the client and their team in the middle, their circle about them."""
+    return draw(
+        Group(client, "", team),
+        [Group(m.client, RELATIONSHIP_LABELS[m.relationship], m.team) for m in circle],
+        viewer.id,
+    )
 
 
 async def linkable(
@@ -156,8 +130,10 @@ async def circle_page(
             "client": client,
             "tab": "circle",
             "circle": circle,
-            "team_size": len(team),
-            "picture": picture(client, len(team), circle),
+            "team": team,
+            "picture": picture(viewer, client, team, circle),
+            "kinds": KINDS,
+            "kind_of": kind_of,
             "candidates": await linkable(viewer, client.id, circle),
             "relationships": RELATIONSHIP_LABELS,
             "form": form or {"other": "", "relationship": ""},
@@ -172,6 +148,7 @@ async def circle_page(
 @queries(6)
 @signed_in
 async def show(request: Request) -> Response:
+    """The Circle tab: the picture, a card per linked client, and the form to link one."""
     return await circle_page(request)
 
 
@@ -220,6 +197,30 @@ async def add_link(request: Request) -> Response:
     return RedirectResponse(f"/clients/{client.id}/circle?done=linked", status_code=303)
 
 
+@queries(PAGE)
+@signed_in
+async def confirm_remove(request: Request) -> Response:
+    """Removing a link cannot be undone, so "Remove link" asks first (a page, no script)."""
+    found = await team_or_refusal(request)
+    if isinstance(found, Response):
+        return found
+    client, team = found
+    link = await CircleLink.get_or_none(
+        links_of(client.id), id=request.path_params["link_id"]
+    ).select_related("client_a", "client_b")
+    if link is None:
+        return RedirectResponse(f"/clients/{client.id}/circle", status_code=303)
+    other, relationship = seen_from(link, client.id)
+    context = {
+        "client": client,
+        "link": link,
+        "other": other,
+        "relationship": RELATIONSHIP_LABELS[relationship],
+        "discreet": mine(request, team).discreet,
+    }
+    return page_or_block(request, "teams/circle_remove.html", context)
+
+
 @queries(16)
 @signed_in
 async def remove_link(request: Request) -> Response:
@@ -265,5 +266,6 @@ async def tell_both_teams(
 routes = [
     Route("/clients/{client_id:int}/circle", show, methods=["GET"]),
     Route("/clients/{client_id:int}/circle", add_link, methods=["POST"]),
+    Route("/clients/{client_id:int}/circle/{link_id:int}/remove", confirm_remove, methods=["GET"]),
     Route("/clients/{client_id:int}/circle/{link_id:int}/remove", remove_link, methods=["POST"]),
 ]
