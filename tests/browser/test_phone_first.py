@@ -81,6 +81,18 @@ async def test_the_first_member_and_their_call_button_are_on_the_first_screen(
             f"below the fold at {fold:.0f} px ({width}×{height})"
         )
     await assert_targets(page)
+    # A type scale: client name > section > card title > meta, and nothing read below 16 px.
+    sizes = await page.evaluate(
+        """() => ['h1', 'main h2', '#team .card-title', '#team .meta', '#team .role']
+            .map(s => parseFloat(getComputedStyle(document.querySelector(s)).fontSize))"""
+    )
+    name, section, title, meta, body = sizes
+    assert name > section > title > 16 and meta >= 16 and body >= 16, sizes
+    # The help banner explains the team: it comes after it, never above.
+    assert await page.evaluate(
+        "document.querySelector('#team').compareDocumentPosition("
+        "document.querySelector('.help-banner')) & Node.DOCUMENT_POSITION_FOLLOWING"
+    )
     # The other actions are one tap away in "More"; leaving is marked as destructive.
     menu = await team_menu(page)
     await axe(page)
@@ -139,6 +151,7 @@ async def test_every_main_page_is_axe_clean_and_thumb_sized(open_page, live_serv
         "/notifications",
         "/profile",
         "/people",
+        "/people?q=sam+lee",
         "/help",
     ):
         await page.goto(live_server.url(path))

@@ -64,6 +64,19 @@ async def test_the_other_team_shows_with_view_or_join_but_never_a_discreet_membe
     assert "Tom Walker" in page and f'href="/clients/{leo.id}"' in page
 
 
+async def test_a_linked_team_seen_on_a_circle_is_audited_under_its_own_client(client):
+    priya, aroha, sam, tom, mia, leo = await support.thompson_siblings()
+    await link(client, priya, mia, leo, "sibling")
+    await sign_in(client, tom)  # on Leo's team only: he sees how to reach Mia's team
+    await AuditEvent.filter(action="team.viewed").delete()
+    assert (await client.get(f"/clients/{leo.id}/circle")).status_code == 200
+    views = await AuditEvent.filter(action="team.viewed", actor_id=tom.id).order_by("id")
+    assert [(v.client_id, v.detail) for v in views] == [
+        (leo.id, {"tab": "circle"}),
+        (mia.id, {"tab": "circle", "via_circle_of": leo.id}),
+    ]
+
+
 async def test_only_your_own_clients_can_be_linked_and_only_once(client):
     priya, aroha, sam, tom, mia, leo = await support.thompson_siblings()
     stranger = await support.client("Zoë", "Nguyen-Tran", birth_date=date(2015, 5, 5))

@@ -21,7 +21,7 @@ from web.core.auth import me, now, signed_in
 from web.core.budgets import PAGE, queries
 from web.core.errors import too_many_requests
 from web.core.render import page_or_block
-from web.teams.team import mine, team_or_refusal
+from web.teams.team import mine, team_or_refusal, viewed
 
 #: Attentions one member may raise on one team in an hour.
 ATTENTIONS_PER_HOUR = 10
@@ -91,6 +91,7 @@ async def attentions_page(
             "form": form or {"text": "", "category": "", "unnamed": ""},
             "errors": errors or {},
             "discreet": mine(request, team).discreet,
+            "notice": request.query_params.get("done", ""),
         },
         status_code=status_code,
     )
@@ -168,7 +169,7 @@ async def raise_attention(request: Request) -> Response:
             attention=attention, practitioner=practitioner, acknowledged_at=now()
         )
         await record_and_tell(request, client, attention, "raised", named=attention.named)
-    return RedirectResponse(f"/clients/{client.id}/attentions", status_code=303)
+    return RedirectResponse(f"/clients/{client.id}/attentions?done=raised", status_code=303)
 
 
 async def members_attention(request: Request) -> Attention:
@@ -191,17 +192,20 @@ async def acknowledge(request: Request) -> Response:
     await AttentionSeen.filter(attention=attention, practitioner_id=me(request).id).update(
         acknowledged_at=now()
     )
-    return RedirectResponse(f"/clients/{attention.client_id}/attentions", status_code=303)
+    return RedirectResponse(
+        f"/clients/{attention.client_id}/attentions?done=acknowledged", status_code=303
+    )
 
 
 @queries(PAGE)
 @signed_in
 async def confirm_resolve(request: Request) -> Response:
     """Resolving cannot be undone, so the Resolve button asks first (a page, no JavaScript)."""
-    found = await team_or_refusal(request)
+    found = await team_or_refusal(request, record_view=False)
     if isinstance(found, Response):
         return found
     client, _team = found
+    await viewed(request, client, attention_id=request.path_params["attention_id"]).save()
     attention = await members_attention(request)
     if attention.resolved_at is not None:
         return RedirectResponse(f"/clients/{client.id}/attentions", status_code=303)
@@ -224,7 +228,7 @@ async def resolve(request: Request) -> Response:
         )
         if done:
             await record_and_tell(request, client, attention, "resolved", named=False)
-    return RedirectResponse(f"/clients/{client.id}/attentions", status_code=303)
+    return RedirectResponse(f"/clients/{client.id}/attentions?done=resolved", status_code=303)
 
 
 routes = [

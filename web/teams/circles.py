@@ -29,7 +29,7 @@ from web.core.budgets import PAGE, queries
 from web.core.forms import MAX_ID, form_int
 from web.core.render import page_or_block
 from web.teams.circle_picture import KINDS, Group, Picture, draw, kind_of
-from web.teams.team import mine, team_or_refusal
+from web.teams.team import mine, team_or_refusal, viewed
 
 RELATIONSHIP_LABELS = {
     "parent": "Parent",
@@ -117,12 +117,16 @@ async def circle_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    found = await team_or_refusal(request)
+    found = await team_or_refusal(request, record_view=False)
     if isinstance(found, Response):
         return found
     client, team = found
     viewer = me(request)
     circle = await circle_of(viewer, client.id)
+    # Each linked client's team shown here (names and how to reach them) is a view of that
+    # team too: audited under its own client, with the circle it was seen from.
+    linked = [viewed(request, m.client, via_circle_of=client.id) for m in circle if m.team]
+    await audit.record_all([viewed(request, client), *linked])
     return page_or_block(
         request,
         "teams/circle.html",
@@ -201,10 +205,11 @@ async def add_link(request: Request) -> Response:
 @signed_in
 async def confirm_remove(request: Request) -> Response:
     """Removing a link cannot be undone, so "Remove link" asks first (a page, no script)."""
-    found = await team_or_refusal(request)
+    found = await team_or_refusal(request, record_view=False)
     if isinstance(found, Response):
         return found
     client, team = found
+    await viewed(request, client, link_id=request.path_params["link_id"]).save()
     link = await CircleLink.get_or_none(
         links_of(client.id), id=request.path_params["link_id"]
     ).select_related("client_a", "client_b")

@@ -5,6 +5,7 @@ web/teams/join_codes.py)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
@@ -14,6 +15,7 @@ from starlette.routing import Route
 from tortoise.transactions import in_transaction
 
 from models.attentions import Attention
+from models.audit import AuditEvent
 from models.clients import Client
 from models.teams import Membership
 from web.core import access, audit, clock
@@ -48,9 +50,20 @@ def join_this_team(request: Request) -> Response:
     )
 
 
-async def team_or_refusal(request: Request) -> tuple[Client, list[Membership]] | Response:
+def viewed(request: Request, client: Client, **detail: Any) -> AuditEvent:
+    """The audit event of a member's view of a client's team (a tab, or a circle's card)."""
+    tab = request.url.path.rsplit("/", 1)[-1]
+    return audit.event(
+        request, "team.viewed", client_id=client.id, area_id=client.area_id, tab=tab, **detail
+    )
+
+
+async def team_or_refusal(
+    request: Request, record_view: bool = True
+) -> tuple[Client, list[Membership]] | Response:
     """The client and the team as this member sees it (one query, the client read with the
-    team), or the refusal. Both the view and the refusal are audited."""
+    team), or the refusal. Both the view and the refusal are audited (the view by the caller
+    when `record_view` is false, with what else the page shows)."""
     client_id = request.path_params["client_id"]
     practitioner = me(request)
     team = await access.visible_team(practitioner, client_id)
@@ -60,13 +73,8 @@ async def team_or_refusal(request: Request) -> tuple[Client, list[Membership]] |
         return join_this_team(request)
     client = team[0].client
     client.area = (await area_tree()).get(client.area_id)  # type: ignore[assignment,attr-defined]
-    await audit.record(
-        request,
-        "team.viewed",
-        client_id=client.id,
-        area_id=client.area_id,
-        tab=request.url.path.rsplit("/", 1)[-1],
-    )
+    if record_view:
+        await viewed(request, client).save()
     return client, team
 
 
@@ -95,6 +103,7 @@ async def show(request: Request) -> Response:
         return found
     client, team = found
     others = [m for m in team if m.practitioner_id != me(request).id]
+    team = others + [mine(request, team)]  # colleagues first: you do not call yourself
     mailto = "mailto:" + ",".join(quote(m.practitioner.email, safe="@") for m in others)
     return page_or_block(
         request,
