@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from web.core.settings import SettingsError, load
+from web.core.settings import SettingsError, load, with_development_push
 
 ROOT = Path(__file__).resolve().parent.parent
 SAFE_PRODUCTION = {
@@ -106,3 +106,21 @@ def test_base_url_defaults_to_the_port_served_on():
         "http://x.example:1"
     )
     assert load(served_on({}, None)).base_url == "http://localhost:8000"
+
+
+def test_development_push_keys_are_made_once_and_kept_beside_the_database(tmp_path):
+    """Issue 17: the demo can try push with no VAPID keys set; production still needs them."""
+    url = f"sqlite://{tmp_path / 'demo.sqlite3'}"
+    first = with_development_push(load({"DATABASE_URL": url}))
+    assert first.push_enabled
+    kept = tmp_path / "demo.sqlite3.vapid.json"
+    assert kept.exists() and kept.stat().st_mode & 0o777 == 0o600
+    again = with_development_push(load({"DATABASE_URL": url}))  # a worker, or a restart
+    assert (again.vapid_public_key, again.vapid_private_key) == (
+        first.vapid_public_key,
+        first.vapid_private_key,
+    )
+    explicit = load({"DATABASE_URL": url, "VAPID_PUBLIC_KEY": "p", "VAPID_PRIVATE_KEY": "q"})
+    assert with_development_push(explicit) == explicit
+    with pytest.raises(SettingsError, match="VAPID"):
+        load({**SAFE_PRODUCTION, "VAPID_PUBLIC_KEY": "", "VAPID_PRIVATE_KEY": ""})

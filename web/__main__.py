@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 
-from web.core.settings import SettingsError, load
+from web.core.settings import SettingsError, load, with_development_push
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from web import commands as run
+
+    if args.command in ("demo", "serve", "worker"):
+        settings = with_development_push(settings)
 
     if args.command == "serve":
         run.serve(settings, args.host, args.port)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import sys
 import time
@@ -18,7 +17,7 @@ from web.alerts import worker as delivery
 from web.core import audit_chain, db
 from web.core import retention as retention_rules
 from web.core.errors import loggable_path
-from web.core.settings import Settings
+from web.core.settings import Settings, new_vapid_keys
 from web.demo import fabricate as demo
 
 
@@ -157,17 +156,6 @@ async def print_verdict() -> int:
 
 def vapid_keys() -> None:
     """Print a fresh VAPID key pair in the form the settings expect."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    private = key.private_numbers().private_value.to_bytes(32, "big")
-    public = key.public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
-
-    def b64(raw: bytes) -> str:
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-    print(f"VAPID_PUBLIC_KEY={b64(public)}")
-    print(f"VAPID_PRIVATE_KEY={b64(private)}")
+    public, private = new_vapid_keys()
+    print(f"VAPID_PUBLIC_KEY={public}")
+    print(f"VAPID_PRIVATE_KEY={private}")

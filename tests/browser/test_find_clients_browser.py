@@ -111,11 +111,12 @@ async def test_add_a_client_in_at_most_eight_actions_after_typing_the_name(open_
     assert await page.get_by_label("Family name").input_value() == "Quinlan-Smith"
     await page.get_by_label("I know the year only").check()
     await page.get_by_label("Year of birth").fill("2016")
+    await page.get_by_label("The client (or their parent or guardian) gave consent").check()
     await page.get_by_role("button", name="Add client").click()
     await page.get_by_role("heading", name="Ava Quinlan-Smith").wait_for()
     await axe(page)
     actions = int(await page.evaluate("sessionStorage.getItem('actions')"))
-    assert 5 <= actions <= 8, actions  # search, add, year only, the year, add client
+    assert 6 <= actions <= 9, actions  # search, add, year only, the year, consent, add client
     membership = await Membership.get(practitioner=priya).select_related("client__area")
     client = membership.client
     assert (client.given_name, client.family_name) == ("Ava", "Quinlan-Smith")

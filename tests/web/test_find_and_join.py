@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from html import unescape
 
@@ -278,6 +279,35 @@ async def test_add_a_client_prefilled_with_duplicates_offered_first(client):
     assert await AuditEvent.filter(action="client.added", client_id=new.id).exists()
     found = (await client.get("/clients/search", params={"q": "mia thompsen"})).text
     assert f'href="/clients/{new.id}">View team' in found
+
+
+async def test_a_new_client_needs_a_sharing_choice_and_gets_initial_capitals(client):
+    """Issue 17: no sharing choice is made for the practitioner, and "mia thomsen" or
+    "O'BRIEN-SMITH" typed in one case are saved as names are written; "McDonald" is kept."""
+    priya = await priya_in_brimbank()
+    await sign_in(client, priya)
+    form = (await client.get("/clients/new", params={"q": "mia thomsen"})).text
+    assert not re.search(r'name="sharing_basis" value="\w+" checked', form)
+    token = await csrf_token(client, "/clients/new")
+    brimbank = await support.council(BRIMBANK)
+    details = {
+        "given_name": "mia",
+        "family_name": "O'BRIEN-SMITH",
+        "other_names": "mimi McDonald",
+        "birth": "year",
+        "birth_year": "2023",
+        "area_id": str(brimbank.id),
+        "confirmed": "yes",
+        "csrf_token": token,
+    }
+    refused = await client.post("/clients/new", data=details)
+    assert refused.status_code == 422 and "Choose how sharing was agreed" in refused.text
+    assert await Client.all().count() == 0
+    added = await client.post("/clients/new", data={**details, "sharing_basis": "consent"})
+    assert added.status_code == 303
+    new = await Client.get()
+    assert (new.given_name, new.family_name) == ("Mia", "O'Brien-Smith")
+    assert new.other_names == "mimi McDonald"  # mixed case: as typed
 
 
 async def test_adding_a_client_explains_each_mistake(client):

@@ -34,6 +34,14 @@ async def test_details_are_edited_and_bad_ones_change_nothing(client):
     assert await AuditEvent.filter(action="profile.updated", actor_id=priya.id).exists()
 
 
+async def test_the_profile_says_who_is_signed_in(client):
+    """On a shared tablet, who is signed in is one tap away (Profile), in words."""
+    priya = await support.practitioner()
+    await sign_in(client, priya)
+    page = (await client.get("/profile")).text
+    assert "Signed in as <strong>Priya Nair</strong>, Maternal &amp; Child Health Nurse" in page
+
+
 async def test_areas_show_what_was_chosen_and_what_was_added_and_why(client):
     priya, _aroha, _sam, mia = await support.thompson_team()
     wyndham = await support.council("LGA27260")

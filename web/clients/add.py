@@ -24,6 +24,15 @@ from web.core.scopes import search_scopes
 from web.core.search import Query, search
 
 
+def tidy_name(text: str) -> str:
+    """A name typed all in lower or all in upper case gets initial capitals ("mia thomsen" →
+    "Mia Thomsen", "O'BRIEN-SMITH" → "O'Brien-Smith"); a name with any capital is kept as typed
+    ("McDonald", "de Souza")."""
+    if text.lower() == text.upper() or text not in (text.lower(), text.upper()):
+        return text
+    return text.title()
+
+
 def guess_names(text: str) -> tuple[str, str]:
     """ "Mia Thompson" → ("Mia", "Thompson"); the rest of a longer name goes to the family."""
     words = text.split()
@@ -66,7 +75,7 @@ async def new_client(request: Request) -> Response:
         "birth_year": str(born_in) if born_in else "",
         "birth": "date" if born_on else ("year" if born_in else "date"),
         "area_id": "",
-        "sharing_basis": "consent",
+        "sharing_basis": "",  # no default: the practitioner says how sharing was agreed
         "legal_basis": "",
     }
     return page_or_block(request, "clients/new.html", await client_form_values(request, form, {}))
@@ -120,9 +129,9 @@ def validate_client(
     if errors:
         return None, errors
     return NewClient(
-        given_name=value["given_name"],
-        family_name=value["family_name"],
-        other_names=value["other_names"],
+        given_name=tidy_name(value["given_name"]),
+        family_name=tidy_name(value["family_name"]),
+        other_names=tidy_name(value["other_names"]),
         birth_date=birth_date,
         birth_year=birth_year,
         area_id=area_id,

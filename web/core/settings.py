@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import ipaddress
+import json
 import os
 import secrets
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from starlette.config import Config, Environ
@@ -161,3 +164,43 @@ def _check_proxies(value: str) -> None:
             raise SettingsError(
                 f"FORWARDED_ALLOW_IPS: {entry!r} is not an IP address, a network or *"
             ) from None
+
+
+def new_vapid_keys() -> tuple[str, str]:
+    """A fresh VAPID key pair (public, private), base64url as the settings expect."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    private = key.private_numbers().private_value.to_bytes(32, "big")
+    public = key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return tuple(  # type: ignore[return-value]
+        base64.urlsafe_b64encode(raw).rstrip(b"=").decode() for raw in (public, private)
+    )
+
+
+def development_vapid_file(database_url: str) -> Path:
+    """Beside the SQLite file (`patchwork.sqlite3.vapid.json`), or in the working directory."""
+    if database_url.startswith("sqlite://") and database_url != "sqlite://:memory:":
+        return Path(database_url.removeprefix("sqlite://") + ".vapid.json")
+    return Path.cwd() / "patchwork-vapid.json"
+
+
+def with_development_push(settings: Settings) -> Settings:
+    """In development with no VAPID keys, a key pair made once and kept beside the database, so
+    push can be tried with the demo (the web process and a worker read the same pair).
+    Production never gets here: it refuses to start without explicit keys."""
+    if settings.production or settings.push_enabled:
+        return settings
+    path = development_vapid_file(settings.database_url)
+    try:
+        keys = json.loads(path.read_text())
+        public, private = keys["public"], keys["private"]
+    except (OSError, ValueError, KeyError, TypeError):
+        public, private = new_vapid_keys()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(json.dumps({"public": public, "private": private}))
+    return replace(settings, vapid_public_key=public, vapid_private_key=private)
