@@ -18,15 +18,7 @@ if TYPE_CHECKING:
     from models.teams import Membership
 
 SHARING_BASES = ("consent", "legal")
-#: Legal bases for sharing without consent (Victoria's and England's usual grounds).
-LEGAL_BASES = (
-    "Child Information Sharing Scheme (Part 6A, Child Wellbeing and Safety Act 2005)",
-    "Family Violence Information Sharing Scheme (Part 5A, FVPA 2008)",
-    "Children, Youth and Families Act 2005 (protective concern)",
-    "Serious threat to life, health or safety",
-    "Children Act 1989, section 47 (England)",
-    "Required or authorised by another law",
-)
+#: The legal bases for sharing without consent come per deployment: web/core/legal_bases.py.
 
 
 class Client(Model):

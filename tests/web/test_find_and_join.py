@@ -14,6 +14,7 @@ from models.teams import Membership
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
 from web.core import references
+from web.core.legal_bases import legal_bases
 
 BRIMBANK, MELTON, WYNDHAM, GEELONG = "LGA21180", "LGA24650", "LGA27260", "LGA22750"
 
@@ -308,6 +309,38 @@ async def test_a_new_client_needs_a_sharing_choice_and_gets_initial_capitals(cli
     new = await Client.get()
     assert (new.given_name, new.family_name) == ("Mia", "O'Brien-Smith")
     assert new.other_names == "mimi McDonald"  # mixed case: as typed
+
+
+async def test_legal_bases_come_with_the_deployment(client):
+    """Issue 17: Victoria's schemes in Victoria, England's Children Acts only in the pilots."""
+    victoria, england = legal_bases("AU-VIC").values(), legal_bases("UK-PILOTS").values()
+    assert any("Child Information Sharing Scheme" in b for b in victoria)
+    assert not any("Children Act 1989" in b for b in victoria)
+    assert any("Children Act 1989" in b for b in england)
+    priya = await priya_in_brimbank()
+    await sign_in(client, priya)
+    form = unescape((await client.get("/clients/new")).text)
+    assert all(basis in form for basis in victoria)
+    assert "Children Act 1989" not in form
+    token = await csrf_token(client, "/clients/new")
+    brimbank = await support.council(BRIMBANK)
+    details = {
+        "given_name": "Ava",
+        "family_name": "Quinlan",
+        "birth": "unknown",
+        "area_id": str(brimbank.id),
+        "sharing_basis": "legal",
+        "legal_basis": "ca1989-s47",
+        "confirmed": "yes",
+        "csrf_token": token,
+    }
+    refused = await client.post("/clients/new", data=details)
+    assert refused.status_code == 422 and await Client.all().count() == 0
+    added = await client.post("/clients/new", data={**details, "legal_basis": "ciss"})
+    assert added.status_code == 303
+    assert (await Client.get()).legal_basis == "ciss"
+    team = (await client.get(added.headers["location"])).text
+    assert "without consent — Child Information Sharing Scheme" in unescape(team)
 
 
 async def test_adding_a_client_explains_each_mistake(client):

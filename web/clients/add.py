@@ -10,13 +10,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from models.clients import LEGAL_BASES, Client
+from models.clients import Client
 from web.core import audit, ratelimit
 from web.core.areas import area_tree
 from web.core.auth import me, signed_in
 from web.core.budgets import PAGE, queries
 from web.core.errors import too_many_searches
 from web.core.forms import MAX_ID, form_int, parse_born
+from web.core.legal_bases import legal_bases
 from web.core.membership import NewClient, add_client
 from web.core.name_index import query_tokens
 from web.core.render import page_or_block
@@ -56,7 +57,7 @@ async def client_form_values(
         "errors": errors,
         "duplicates": duplicates or [],
         "councils": councils,
-        "legal_bases": LEGAL_BASES,
+        "legal_bases": legal_bases(request.app.state.settings.deployment),
         "default_area": scopes.local[0].id if scopes.local else None,
     }
 
@@ -95,7 +96,7 @@ CLIENT_FIELDS = (
 
 
 def validate_client(
-    form: FormData, council_ids: set[int]
+    form: FormData, council_ids: set[int], bases: dict[str, str]
 ) -> tuple[NewClient | None, dict[str, str]]:
     errors: dict[str, str] = {}
     value = {k: str(form.get(k, "")).strip() for k in CLIENT_FIELDS}
@@ -124,7 +125,7 @@ def validate_client(
         errors["area_id"] = "Choose the client's council area"
     if value["sharing_basis"] not in ("consent", "legal"):
         errors["sharing_basis"] = "Choose how sharing was agreed"
-    elif value["sharing_basis"] == "legal" and value["legal_basis"] not in LEGAL_BASES:
+    elif value["sharing_basis"] == "legal" and value["legal_basis"] not in bases:
         errors["legal_basis"] = "Choose the legal basis for sharing without consent"
     if errors:
         return None, errors
@@ -162,7 +163,8 @@ async def create_client(request: Request) -> Response:
     """Add a client (after offering likely duplicates); you become its first team member."""
     form = await request.form()
     council_ids = {area.id for area in (await area_tree()).of_kind("council")}
-    new, errors = validate_client(form, council_ids)
+    bases = legal_bases(request.app.state.settings.deployment)
+    new, errors = validate_client(form, council_ids, bases)
     raw = {k: str(form.get(k, "")).strip() for k in CLIENT_FIELDS}
     if new is None:
         return page_or_block(

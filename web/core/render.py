@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse
 
 from web.core import clock, references
 from web.core.cookies import csrf_token
+from web.core.legal_bases import basis_label
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
@@ -177,6 +178,7 @@ def join_url(context: Any, client: Any) -> str:
 
 
 env.globals["static_url"] = static_url
+env.globals["basis_label"] = basis_label
 env.globals["join_url"] = join_url
 env.filters["ago"] = ago
 env.filters["month"] = month

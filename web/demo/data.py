@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.clients import LEGAL_BASES
+from web.core.legal_bases import legal_bases
 
 BRIMBANK, WYNDHAM, MELTON, MARIBYRNONG = "LGA21180", "LGA27260", "LGA24650", "LGA24330"
 MELBOURNE, BRIMBANK_MELTON = "LGA24600", "AU-VIC-D03"
@@ -221,7 +221,7 @@ COUNCIL_SERVICES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
-VICTORIAN_BASES = tuple(basis for basis in LEGAL_BASES if "England" not in basis)
+VICTORIAN_BASES = tuple(legal_bases("AU-VIC"))
 ATTENTION_TEXTS = (
     "Missed two appointments — please call me",
     "Family has moved within the area; new contact details with me",
