@@ -204,7 +204,9 @@ async def transferred(http: httpx.AsyncClient, path: str, **headers: str) -> int
     sizes = [int(response.headers.get("content-length", len(response.content)))]
     if "hx-request" not in headers:
         # Each file once, as a browser fetches it: the icon sprite is named once per icon.
-        for asset in set(re.findall(r'(?:src|href)="(/static/[^"#]+)[^"]*"', response.text)):
+        # The home-screen icon is fetched by iOS when the page is added, not on a visit.
+        named = set(re.findall(r'(?:src|href)="(/static/[^"#]+)[^"]*"', response.text))
+        for asset in {a for a in named if "apple-touch-icon" not in a}:
             static = await http.get(asset.replace("&amp;", "&"), headers=asked)
             sizes.append(int(static.headers.get("content-length", len(static.content))))
     return sum(sizes)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from starlette.routing import Route
 
@@ -151,6 +153,27 @@ async def test_static_files_are_cacheable_and_the_service_worker_is_revalidated(
     assert manifest.json()["start_url"] == "/"
 
 
+async def test_the_app_installs_with_png_maskable_and_apple_touch_icons(client):
+    """Issue 17: what an installing browser asks for: PNG 192 and 512, a maskable icon, and the
+    apple-touch-icon iOS puts on the home screen; each served as the PNG its entry says."""
+    import struct
+
+    icons = (await client.get("/manifest.webmanifest")).json()["icons"]
+    sizes = {(icon["sizes"], icon.get("purpose", "any"), icon["type"]) for icon in icons}
+    assert {("192x192", "any", "image/png"), ("512x512", "any", "image/png")} <= sizes
+    assert ("512x512", "maskable", "image/png") in sizes
+    page = (await client.get("/signin")).text
+    touch = re.search(r'<link rel="apple-touch-icon" href="([^"]+)">', page)
+    assert touch
+    for src, size in [(i["src"], i["sizes"]) for i in icons if i["type"] == "image/png"] + [
+        (touch.group(1).replace("&amp;", "&"), "180x180")
+    ]:
+        image = await client.get(src)
+        assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+        width, height = struct.unpack(">II", image.content[16:24])  # the PNG's IHDR
+        assert f"{width}x{height}" == size, src
+
+
 async def test_responses_are_compressed_when_the_browser_asks(client):
     """HTML, CSS, JS, SVG and JSON of 500 bytes or more travel gzipped to a browser that asks,
     with their security headers; smaller bodies, and browsers that do not ask, get them plain."""
@@ -167,7 +190,8 @@ async def test_responses_are_compressed_when_the_browser_asks(client):
         assert "content-encoding" not in plain.headers, path
         zipped = await client.get(path, headers={"Accept-Encoding": "gzip"})
         assert zipped.status_code == 200 and zipped.headers["content-security-policy"], path
-        big = len(plain.content) >= COMPRESS_FROM
+        png = path.split("?")[0].endswith(".png")  # compressed already: sent as it is
+        big = len(plain.content) >= COMPRESS_FROM and not png
         assert (zipped.headers.get("content-encoding") == "gzip") == big, path
         if big:
             assert "Accept-Encoding" in zipped.headers["vary"], path

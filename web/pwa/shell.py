@@ -69,11 +69,14 @@ async def manifest(request: Request) -> Response:
         "background_color": "#f3f5f8",
         "theme_color": "#1d4e89",
         "icons": [
+            {"src": static_url("icons/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
+            {"src": static_url("icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": static_url("icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
             {
-                "src": static_url("icons/icon.svg"),
-                "sizes": "any",
-                "type": "image/svg+xml",
-                "purpose": "any maskable",
+                "src": static_url("icons/maskable-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
             },
         ],
     }
