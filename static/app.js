@@ -27,3 +27,25 @@ document.addEventListener("keydown", (event) => {
     menu.querySelector("summary").focus();
   }
 });
+
+// "Install Patchwork": the button shows only where the browser offers to install (Chromium's
+// beforeinstallprompt); iOS Safari has no such event, so it gets its "Add to Home Screen" hint.
+// Without this file the general hint shows. Installed already: the section says nothing more.
+let installPrompt = null;
+const installed = matchMedia("(display-mode: standalone)").matches || navigator.standalone;
+const ios = /iphone|ipad|ipod/i.test(navigator.userAgent)
+  || (navigator.platform === "MacIntel" && navigator.maxTouchPoints > 1);
+document.documentElement.classList.add(installed ? "installed" : ios ? "install-ios" : "install-other");
+window.addEventListener("beforeinstallprompt", (event) => {
+  event.preventDefault();
+  installPrompt = event;
+  document.documentElement.classList.replace("install-other", "install-ready");
+});
+document.addEventListener("click", async (event) => {
+  if (!event.target.closest("[data-install]") || !installPrompt) return;
+  installPrompt.prompt();
+  await installPrompt.userChoice;
+  installPrompt = null;
+  document.documentElement.classList.replace("install-ready", "install-other");
+});
+window.addEventListener("appinstalled", () => document.documentElement.classList.add("installed"));

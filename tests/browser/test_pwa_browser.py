@@ -61,3 +61,43 @@ async def test_browsing_teams_leaves_no_name_on_the_device_and_offline_says_so(
     await axe(page)
     assert "Mia" not in await page.content()
     await page.context.set_offline(False)
+
+
+SAFARI_ON_AN_IPHONE = """Object.defineProperty(navigator, "userAgent", {get: () =>
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Safari/604.1"});"""
+
+FAKE_INSTALL_PROMPT = """() => {
+  const offer = new Event("beforeinstallprompt", {cancelable: true});
+  offer.prompt = () => { window.prompted = true; };
+  offer.userChoice = Promise.resolve({outcome: "accepted"});
+  window.dispatchEvent(offer);
+}"""
+
+
+async def test_install_patchwork_where_the_browser_offers_it_and_a_hint_on_ios(
+    open_page, live_server
+):
+    priya = await support.practitioner()
+    page = await open_page()
+    await sign_in_as(page, live_server, priya)
+    await page.goto(live_server.url("/profile"))
+    await axe(page)
+    section = page.locator("section.install")
+    button = section.get_by_role("button", name="Install Patchwork")
+    assert not await button.is_visible()  # nothing offered yet: the general hint
+    assert await section.get_by_text("In your browser's menu").is_visible()
+    await page.evaluate(FAKE_INSTALL_PROMPT)  # what Chromium fires when it can install
+    await button.wait_for(state="visible")
+    assert not await section.get_by_text("In your browser's menu").is_visible()
+    await button.click()
+    assert await page.evaluate("window.prompted === true")
+
+    # Safari on an iPhone fires no install event: it gets the "Add to Home Screen" hint.
+    iphone = await open_page(init_script=SAFARI_ON_AN_IPHONE)
+    await sign_in_as(iphone, live_server, priya)
+    await iphone.goto(live_server.url("/profile"))
+    await axe(iphone)
+    hint = iphone.locator("section.install").get_by_text("On an iPhone or iPad")
+    assert await hint.is_visible()
+    assert not await iphone.get_by_text("In your browser's menu").is_visible()
+    assert not await iphone.get_by_role("button", name="Install Patchwork").is_visible()
