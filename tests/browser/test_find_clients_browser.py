@@ -6,6 +6,8 @@ from datetime import date
 
 import pytest
 
+from models.audit import AuditEvent
+from models.auth import RateLimitHit
 from models.practitioners import PractitionerArea
 from models.teams import Membership
 from tests import support
@@ -90,6 +92,27 @@ COUNT_ACTIONS = """
   }, true);
 })();
 """
+
+
+async def test_typing_with_pauses_counts_one_search(page, live_server):
+    """Issue 17: each pause sends a search (htmx, 500 ms), but the run counts once."""
+    await support.client("Mia", "Thompson", area=await support.council("LGA21180"))
+    priya = await signed_in_priya(page, live_server)
+    await page.goto(live_server.url("/clients/search"))
+    await axe(page)
+    field = page.get_by_label("Client's name")
+    await field.press_sequentially("mia t", delay=30)
+    await page.get_by_role("heading", name="In your areas").wait_for()
+    for letters in ("ho", "mp", "son"):
+        await page.wait_for_timeout(700)  # a pause: htmx asks again
+        await field.press_sequentially(letters, delay=30)
+        await page.wait_for_function(
+            "v => document.querySelector('input[name=after]')?.value === v",
+            arg=(await field.input_value()).lower(),
+        )
+    await axe(page)
+    assert await AuditEvent.filter(action="client.searched", actor_id=priya.id).count() >= 4
+    assert await RateLimitHit.filter(key=f"search:{priya.id}").count() == 1
 
 
 async def test_add_a_client_in_at_most_eight_actions_after_typing_the_name(open_page, live_server):

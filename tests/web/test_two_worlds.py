@@ -124,6 +124,8 @@ MASKS = [
     (re.compile(r'name="csrf[-_]token" (content|value)="[^"]+"'), 'name="csrf" value="…"'),
     (re.compile(r'value="[0-9a-f]{64}"'), 'value="…"'),
     (re.compile(r"(token|ref|counted)=[A-Za-z0-9_\-.%]+"), r"\1=…"),
+    # A search's typing-run token: its query's hash, the second it was made, a step count.
+    (re.compile(r'name="run" value="[^"]+"'), 'name="run" value="…"'),
     (re.compile(r"/(invitations|join)/[A-Za-z0-9_\-.]+"), r"/\1/…"),
     (re.compile(r"\d{1,2} \w{3} \d{4}, \d{1,2}:\d{2} [ap]m"), "DATE"),
     (re.compile(r"\d{4}-\d{2}-\d{2}T[\d:.+\-]+"), "ISO"),

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from web.core import audit, ratelimit
+from web.core import audit, ratelimit, search_runs
 from web.core.auth import me, signed_in
 from web.core.budgets import SEARCH, queries
 from web.core.errors import too_many_searches
@@ -68,7 +68,20 @@ async def find(request: Request) -> Response:
     counted = f"query:{query.normalised}|{searched_areas(scopes)}"
     settings = request.app.state.settings
     proof = request.query_params.get("counted", "")[:200]
-    proof = await ratelimit.query(settings.secret_key, practitioner.id, counted, limit, proof)
+    typed = text.strip().lower()
+    run = search_runs.continued(
+        settings.secret_key,
+        practitioner.id,
+        request.query_params.get("run", ""),
+        request.query_params.get("after", "")[:120].strip().lower(),
+        typed,
+    )
+    if run:  # a step of an as-you-type run: counted once, at its start
+        proof = ratelimit.counted_proof(settings.secret_key, practitioner.id, counted)
+    else:
+        proof = await ratelimit.query(settings.secret_key, practitioner.id, counted, limit, proof)
+        run = search_runs.started(settings.secret_key, practitioner.id, typed) if proof else ""
+    values["run"], values["after"] = run, typed
     if not proof:
         await audit.record(
             request, "client.search_refused", terms=text, born=born_text, scope=scope or "local"
