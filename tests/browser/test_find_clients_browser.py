@@ -12,6 +12,7 @@ from models.practitioners import PractitionerArea
 from models.teams import Membership
 from tests import support
 from tests.browser.axe import axe
+from tests.browser.journeys import sign_in_as
 from web.core.signins import create_signin_token, signin_url
 
 pytestmark = pytest.mark.browser
@@ -144,6 +145,43 @@ async def test_add_a_client_in_at_most_eight_actions_after_typing_the_name(open_
     client = membership.client
     assert (client.given_name, client.family_name) == ("Ava", "Quinlan-Smith")
     assert client.birth_year == 2016 and client.area.name == "Brimbank"
+
+
+async def test_add_a_client_asks_each_follow_up_only_when_its_choice_is_made(
+    open_page, live_server
+):
+    """Issue 17: the date or the year, and the legal basis, show once chosen; in CSS alone, so
+    the same without JavaScript."""
+    priya = None
+    for scripts in (True, False):
+        page = await open_page()
+        if not scripts:
+            await page.route("**/*.js*", lambda route: route.abort())
+        if priya is None:
+            priya = await signed_in_priya(page, live_server)
+        else:
+            await sign_in_as(page, live_server, priya)
+        await page.goto(live_server.url("/clients/new?q=ava+quinlan"))
+        await axe(page)
+        date_field, year = (
+            page.get_by_label("Date of birth", exact=True),
+            page.get_by_label("Year of birth"),
+        )
+        basis = page.get_by_label("Legal basis", exact=True)
+        assert await date_field.is_visible() and not await year.is_visible()
+        assert not await basis.is_visible()  # no sharing choice is made for you
+        await page.get_by_label("I know the year only").check()
+        assert await year.is_visible() and not await date_field.is_visible()
+        await page.get_by_label("Not known").check()
+        assert not await year.is_visible() and not await date_field.is_visible()
+        await page.get_by_label("Shared without consent, on a legal basis").check()
+        assert await basis.is_visible()
+        options = await basis.locator("option").all_inner_texts()
+        assert any("Child Information Sharing Scheme" in o for o in options)
+        assert not any("Children Act 1989" in o for o in options)
+        await page.get_by_label("The client (or their parent or guardian) gave consent").check()
+        assert not await basis.is_visible()
+        await axe(page)
 
 
 async def test_search_works_as_a_plain_form_without_javascript(open_page, live_server):
