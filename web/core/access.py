@@ -44,6 +44,11 @@ def visible_sql(alias: str, viewer_id: int) -> str:
     )
 
 
+def shown_sql(alias: str, viewer_id: int) -> str:
+    """`ever_visible_to` in SQL: a membership, current or ended, the viewer may know of."""
+    return f"({alias}.discreet = false OR {alias}.practitioner_id = {int(viewer_id)})"
+
+
 def on_team_sql(client_column: str, practitioner_id: int) -> str:
     """True where `practitioner_id` is on the team of the client in `client_column`."""
     return (

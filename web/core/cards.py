@@ -58,9 +58,9 @@ class ClientCard:
 ACTIVITY_SQL = (
     "SELECT CASE WHEN e.practitioner_id = {viewer} THEN e.started_at "
     "ELSE COALESCE(e.visible_since, e.started_at) END AS at FROM membership e "
-    "WHERE e.client_id = m.client_id AND (e.discreet = false OR e.practitioner_id = {viewer}) "
+    "WHERE e.client_id = m.client_id AND {shown_e} "
     "UNION ALL SELECT e.ended_at FROM membership e WHERE e.client_id = m.client_id "
-    "AND e.discreet = false AND e.ended_at IS NOT NULL "
+    "AND {shown_e} AND e.ended_at IS NOT NULL "
     "UNION ALL SELECT e.last_contact_on FROM membership e WHERE e.client_id = m.client_id "
     "AND {visible_e} AND (e.practitioner_id = {viewer} OR e.visible_since IS NULL "
     "OR e.last_contact_on >= e.visible_since) "
@@ -129,7 +129,9 @@ def my_clients_sql(
         columns=card_columns(),
         visible=access.visible_sql("v", viewer_id),
         activity=ACTIVITY_SQL.format(
-            viewer=int(viewer_id), visible_e=access.visible_sql("e", viewer_id)
+            viewer=int(viewer_id),
+            visible_e=access.visible_sql("e", viewer_id),
+            shown_e=access.shown_sql("e", viewer_id),
         ),
         viewer=int(viewer_id),
         due=due_sql,

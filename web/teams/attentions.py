@@ -21,7 +21,7 @@ from web.core.auth import me, now, signed_in
 from web.core.budgets import PAGE, queries
 from web.core.errors import too_many_requests
 from web.core.render import page_or_block
-from web.teams.team import mine, team_or_refusal, viewed
+from web.teams.team import mine, team_or_refusal
 
 #: Attentions one member may raise on one team in an hour.
 ATTENTIONS_PER_HOUR = 10
@@ -201,11 +201,10 @@ async def acknowledge(request: Request) -> Response:
 @signed_in
 async def confirm_resolve(request: Request) -> Response:
     """Resolving cannot be undone, so the Resolve button asks first (a page, no JavaScript)."""
-    found = await team_or_refusal(request, record_view=False)
+    found = await team_or_refusal(request, attention_id=request.path_params["attention_id"])
     if isinstance(found, Response):
         return found
     client, _team = found
-    await viewed(request, client, attention_id=request.path_params["attention_id"]).save()
     attention = await members_attention(request)
     if attention.resolved_at is not None:
         return RedirectResponse(f"/clients/{client.id}/attentions", status_code=303)

@@ -205,11 +205,10 @@ async def add_link(request: Request) -> Response:
 @signed_in
 async def confirm_remove(request: Request) -> Response:
     """Removing a link cannot be undone, so "Remove link" asks first (a page, no script)."""
-    found = await team_or_refusal(request, record_view=False)
+    found = await team_or_refusal(request, link_id=request.path_params["link_id"])
     if isinstance(found, Response):
         return found
     client, team = found
-    await viewed(request, client, link_id=request.path_params["link_id"]).save()
     link = await CircleLink.get_or_none(
         links_of(client.id), id=request.path_params["link_id"]
     ).select_related("client_a", "client_b")

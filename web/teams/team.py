@@ -59,11 +59,11 @@ def viewed(request: Request, client: Client, **detail: Any) -> AuditEvent:
 
 
 async def team_or_refusal(
-    request: Request, record_view: bool = True
+    request: Request, record_view: bool = True, **detail: Any
 ) -> tuple[Client, list[Membership]] | Response:
     """The client and the team as this member sees it (one query, the client read with the
-    team), or the refusal. Both the view and the refusal are audited (the view by the caller
-    when `record_view` is false, with what else the page shows)."""
+    team), or the refusal. Both the view (with `detail`: what else the page shows) and the
+    refusal are audited; the caller records the view itself when `record_view` is false."""
     client_id = request.path_params["client_id"]
     practitioner = me(request)
     team = await access.visible_team(practitioner, client_id)
@@ -74,7 +74,7 @@ async def team_or_refusal(
     client = team[0].client
     client.area = (await area_tree()).get(client.area_id)  # type: ignore[assignment,attr-defined]
     if record_view:
-        await viewed(request, client).save()
+        await viewed(request, client, **detail).save()
     return client, team
 
 
