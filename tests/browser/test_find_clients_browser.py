@@ -42,9 +42,11 @@ async def test_search_as_you_type_show_more_back_and_join_from_the_card(page, li
     priya = await signed_in_priya(page, live_server)
 
     await page.get_by_role("link", name="Find a client").first.click()
-    await page.get_by_role("heading", name="Find a client").wait_for()
+    await page.get_by_role("heading", name="Search", exact=True).wait_for()
     await axe(page)
-    await page.get_by_label("Client's name").press_sequentially("mia thompsen", delay=30)
+    await page.get_by_label("client, colleague or service").press_sequentially(
+        "mia thompsen", delay=30
+    )
     await page.get_by_role("heading", name="In your areas").wait_for()
     await page.wait_for_url("**/clients/search?q=mia+thompsen*")  # hx-push-url
     await axe(page)
@@ -101,7 +103,7 @@ async def test_typing_with_pauses_counts_one_search(page, live_server):
     priya = await signed_in_priya(page, live_server)
     await page.goto(live_server.url("/clients/search"))
     await axe(page)
-    field = page.get_by_label("Client's name")
+    field = page.get_by_label("client, colleague or service")
     await field.press_sequentially("mia t", delay=30)
     await page.get_by_role("heading", name="In your areas").wait_for()
     for letters in ("ho", "mp", "son"):
@@ -121,7 +123,9 @@ async def test_add_a_client_in_at_most_eight_actions_after_typing_the_name(open_
     priya = await signed_in_priya(page, live_server)
     await page.goto(live_server.url("/clients/search"))
     await axe(page)
-    await page.get_by_label("Client's name").fill("Ava Quinlan-Smith")  # typing the name
+    await page.get_by_label("client, colleague or service").fill(
+        "Ava Quinlan-Smith"
+    )  # typing the name
     await page.evaluate("sessionStorage.setItem('actions', '0')")  # counted from here
 
     await page.get_by_role("button", name="Search").click()
@@ -191,7 +195,7 @@ async def test_search_works_as_a_plain_form_without_javascript(open_page, live_s
     await signed_in_priya(page, live_server)
     await page.goto(live_server.url("/clients/search"))
     await axe(page)
-    await page.get_by_label("Client's name").fill("thompson mia")
+    await page.get_by_label("client, colleague or service").fill("thompson mia")
     await page.get_by_role("button", name="Search").click()
     await page.get_by_role("heading", name="In your areas").wait_for()
     await axe(page)
@@ -206,10 +210,12 @@ async def test_a_session_that_ended_while_the_page_was_open_goes_to_sign_in(page
     await support.client("Mia", "Thompson", area=await support.council("LGA21180"))
     await signed_in_priya(page, live_server)
     await page.get_by_role("link", name="Find a client").first.click()
-    await page.get_by_role("heading", name="Find a client").wait_for()
+    await page.get_by_role("heading", name="Search", exact=True).wait_for()
     await axe(page)
     await Session.all().delete()  # signed out elsewhere, or the session timed out
-    await page.get_by_label("Client's name").press_sequentially("mia thompson", delay=30)
+    await page.get_by_label("client, colleague or service").press_sequentially(
+        "mia thompson", delay=30
+    )
     # htmx follows HX-Redirect: the whole page is sign-in, not an error inside the search page.
     await page.wait_for_url("**/signin?next=%2Fclients%2Fsearch*")
     await page.get_by_role("heading", name="Sign in").first.wait_for()

@@ -144,6 +144,7 @@ async def test_every_main_page_is_axe_clean_and_thumb_sized(open_page, live_serv
     attention = await Attention.get(client=mia)
     for path in (
         "/clients/search?q=mia+thompson",
+        "/clients/search?q=aroah",
         f"/clients/{mia.id}/attentions",
         f"/clients/{mia.id}/attentions/{attention.id}/resolve",
         f"/clients/{mia.id}/circle",

@@ -101,9 +101,9 @@ async def test_invited_to_a_team_signs_up_with_a_passkey_and_finds_the_client(
     assert nina.notify_email == "digest" and nina.signed_up
     assert await Membership.filter(client=mia, practitioner=nina, ended_at__isnull=True).exists()
 
-    await page.get_by_label("Client's name").fill("mia thom")
+    await page.get_by_label("client, colleague or service").fill("mia thom")
     await page.get_by_role("button", name="Search").click()
-    await page.get_by_role("heading", name="Find a client").wait_for()
+    await page.get_by_role("heading", name="Search", exact=True).wait_for()
     await axe(page)
     await page.get_by_role("link", name="View team").first.click()
     await page.get_by_role("heading", name="Mia Thompson").wait_for()

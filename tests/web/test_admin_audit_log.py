@@ -349,6 +349,7 @@ def test_the_event_types_are_every_action_the_code_records():
     written = set(re.findall(r'record\(\s*(?:request|None),\s*"([a-z_.]+)"', source))
     written |= set(re.findall(r'jobs\.once\(\s*"([a-z_.]+)"', source))
     written |= set(re.findall(r'AuditEvent\([^)]*action="([a-z_.]+)"', source))
+    written |= set(re.findall(r'audit\.event\(\s*request,\s*"([a-z_.]+)"', source))
     written |= set(re.findall(r'viewed\(\s*request,\s*"[a-z]+",\s*"([a-z_.]+)"', source))
     written |= {"admin.viewed"} if "await viewed(request" in source else set()
     written |= {f"attention.{w}" for w in re.findall(r'record_and_tell\([^)]*"([a-z]+)"', source)}

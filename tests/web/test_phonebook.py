@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from models.audit import AuditEvent
 from tests import support
 from tests.web.helpers import sign_in
 
@@ -54,3 +55,25 @@ async def test_an_organisation_page_lists_its_people_and_duty_contacts(client):
     page = (await client.get(f"/organisations/{brimbank.id}")).text
     assert 'href="tel:0392494000"' in page and "mailto:mch@brimbank.example" in page
     assert "Priya Nair" in page and "Mia" not in page
+
+
+async def test_the_phone_book_forgives_typos_and_accents_exact_matches_first(client):
+    """Issue 17: "aroah" finds Aroha, "brimbnak" the Brimbank services, "zoe" finds Zoë; a
+    typo match comes after the exact ones; every search is audited."""
+    priya, aroha, _sam, _mia = await support.thompson_team()
+    zoe = await support.practitioner("Zoë Papadopoulos", "zoe@brimbank.example", job_title="GP")
+    await sign_in(client, priya)
+    assert "Aroha Ngata" in (await client.get("/people", params={"q": "aroah"})).text
+    assert "Aroha Ngata" in (await client.get("/people", params={"q": "ngataa"})).text
+    services = (await client.get("/people", params={"q": "brimbnak"})).text
+    assert "Brimbank City Council — Maternal &amp; Child Health" in services
+    assert zoe.name in (await client.get("/people", params={"q": "zoe"})).text
+    assert zoe.name in (await client.get("/people", params={"q": "papadopolous"})).text
+    # A new colleague is findable by a typo at once, in the process that saved them.
+    await support.practitioner("Aroah Smith", "aroah@brimbank.example", job_title="Nurse")
+    both = (await client.get("/people", params={"q": "aroah"})).text
+    assert both.index("Aroah Smith") < both.index("Aroha Ngata")  # exact first
+    assert "Nobody found" in (await client.get("/people", params={"q": "qqxz"})).text
+    searched = await AuditEvent.filter(action="directory.searched").order_by("id")
+    assert [e.detail["terms"] for e in searched][:2] == ["aroah", "ngataa"]
+    assert searched[0].actor_id == priya.id and searched[0].detail["people"] == 1

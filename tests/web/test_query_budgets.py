@@ -28,7 +28,8 @@ from web.demo.fabricate import load_demo
 NOT_YET = "not yet reduced to a page's budget"
 OVER_A_PAGE = {
     ("GET", "/clients/search"): "one more in a process's first search (the vocabulary)",
-    ("GET", "/people"): "one more when the practitioner's areas are read afresh",
+    ("GET", "/people"): "two groups of people, services, the audit event; the areas afresh; "
+    "the directory's words in a process's first search",
     ("GET", "/clients/{client_id:int}/join"): NOT_YET,
     ("GET", "/clients/{client_id:int}/join-code"): "a code is made, and audited, as it is shown",
     ("GET", "/clients/{client_id:int}/attentions"): "views are recorded as seen, " + NOT_YET,

@@ -160,6 +160,8 @@ def pages(world: World) -> list[str]:
         "/clients/search?q=Mia+Thompson",
         "/clients/search?q=Leo+Thompson",
         "/people?q=Westside",
+        "/clients/search?q=Westside",
+        "/clients/search?q=sam+lee",
         f"/people/{world.sam.id}",
         "/notifications/badge",
         "/notifications",

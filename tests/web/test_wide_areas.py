@@ -53,7 +53,7 @@ def test_one_or_two_short_names_are_named_more_are_counted():
 
 
 def headings(html: str) -> list[str]:
-    return re.findall(r'<h2 id="group-\w+-title">([^<]*)</h2>', html)
+    return re.findall(r'<h2 id="group-(?:local|district|state)-title">([^<]*)</h2>', html)
 
 
 async def search(client, q: str = "zz qq") -> str:

@@ -14,6 +14,7 @@ GROUPS: dict[str, dict[str, str]] = {
         "team.refused": "Was refused the client's team",
         "client.searched": "Searched for clients",
         "client.search_refused": "Was refused a search (hourly limit)",
+        "directory.searched": "Searched for colleagues and services",
         "team.join_opened": "Opened the client's join page",
         "team.join_refused": "Was refused a join page (no search first)",
         "team.join_limited": "Was refused joining (hourly limit)",

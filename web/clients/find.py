@@ -1,5 +1,7 @@
-"""Finding a client: two parts of a name (and a birth date or year), your areas first, then
-your district's and the state's on request, each group counted once against the hourly limit."""
+"""The one search box: clients by two parts of a name (and a birth date or year), your areas
+first, then your district's and the state's on request, each group counted once against the
+hourly limit; and beneath them colleagues and services (web/core/directory.py), for which one
+word is enough and which no limit counts."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from web.core import audit, ratelimit, search_runs
+from models.audit import AuditEvent
+from web.core import audit, directory, ratelimit, search_runs
 from web.core.auth import me, signed_in
 from web.core.budgets import SEARCH, queries
 from web.core.errors import too_many_searches
@@ -32,13 +35,14 @@ def read_query(params: QueryParams) -> tuple[str, str, Query, dict[str, str]]:
     return text, born_text, Query(tuple(query_tokens(text)), born_on, born_in), errors
 
 
-# A page's four and the rate limit's; one more in the first search a process answers, which
-# reads the name vocabulary whole (web/core/name_index.py).
-@queries(SEARCH + 1)
+# A page's four and the rate limit's, then colleagues and services (two); one more each in the
+# first search a process answers, which reads the client names' and the directory's
+# vocabularies whole (web/core/name_index.py, web/core/directory.py).
+@queries(SEARCH + 4)
 @signed_in
 async def find(request: Request) -> Response:
-    """Search clients by name, nearest first. Works as a plain GET form; htmx asks for one
-    group at a time (`scope`) or the results block as you type."""
+    """Search clients by name, nearest first, then colleagues and services. Works as a plain
+    GET form; htmx asks for one client group at a time (`scope`) or the results as you type."""
     practitioner = me(request)
     text, born_text, query, errors = read_query(request.query_params)
     scope = request.query_params.get("scope", "")
@@ -54,8 +58,15 @@ async def find(request: Request) -> Response:
         "expanded": set(request.query_params.getlist("show")) & {"district", "state"},
         "query_string": urlencode({"q": text, "born": born_text}),
         "group_size": GROUP_SIZE,
+        "directory": None,
+        "directory_query": urlencode({"q": text}),
     }
+    # Colleagues and services: with the results block, not with one client group.
+    terms = directory.terms_of(text) if scope not in SCOPES[1:] else []
     if errors or not query.acceptable:
+        if terms and not errors:
+            values["directory"] = await directory.find_brief(terms, local_area_ids(request, scopes))
+            await audit.record_all([directory.searched(request, text, values["directory"])])
         return page_or_block(
             request,
             "clients/search.html",
@@ -88,7 +99,11 @@ async def find(request: Request) -> Response:
         )
         return too_many_searches(request, limit)
     wanted = [scope] if scope in SCOPES[1:] else ["local", *sorted(values["expanded"])]
-    values["groups"] = await search_in(request, query, scopes, wanted, text, born_text)
+    also = []
+    if terms:
+        values["directory"] = await directory.find_brief(terms, local_area_ids(request, scopes))
+        also = [directory.searched(request, text, values["directory"])]
+    values["groups"] = await search_in(request, query, scopes, wanted, text, born_text, also)
     values["searched"] = True
     # Its other groups, asked for from these results, are not counted again.
     values["query_string"] = urlencode({"q": text, "born": born_text, "counted": proof})
@@ -97,6 +112,12 @@ async def find(request: Request) -> Response:
             request, "clients/search.html", {**values, "name": scope}, block="group"
         )
     return page_or_block(request, "clients/search.html", values, block="results")
+
+
+def local_area_ids(request: Request, scopes: Scopes) -> list[int]:
+    """Where "your areas" are for colleagues and services: the client search's local areas,
+    else the practitioner's organisation's."""
+    return [a.id for a in scopes.local] or [me(request).organisation.area_id]  # type: ignore[attr-defined]
 
 
 def searched_areas(scopes: Scopes) -> str:
@@ -109,9 +130,15 @@ def searched_areas(scopes: Scopes) -> str:
 
 
 async def search_in(
-    request: Request, query: Query, scopes: Scopes, wanted: list[str], text: str, born: str
+    request: Request,
+    query: Query,
+    scopes: Scopes,
+    wanted: list[str],
+    text: str,
+    born: str,
+    also: list[AuditEvent],
 ) -> dict[str, list[Any]]:
-    """The groups asked for (one statement), each audited (one more)."""
+    """The groups asked for (one statement), each audited with `also` (one more)."""
     local_ids = [a.id for a in scopes.local]
     district = scopes.district_council_ids
     where = {
@@ -129,6 +156,7 @@ async def search_in(
             )
             for name, hits in found.items()
         ]
+        + also
     )
     return {name: [(hit.client, hit.mine) for hit in hits] for name, hits in found.items()}
 

@@ -21,8 +21,8 @@ from web.core.render import env, page_or_block
 BANNERS = {
     "clients": "These are the clients whose teams you are on. Open one to see who else is "
     "working with them and how to reach them.",
-    "search": "Search by two parts of a client's name, in any order. Clients in your areas "
-    "come first; join a team with one tap.",
+    "search": "Find a client by two parts of their name, in any order, and a colleague or "
+    "service by one word. Your areas come first; join a team with one tap.",
     "team": "Everyone on this client's team, with tap-to-call and email. Raise an attention "
     "when the team should talk; the Circle tab shows family members' teams.",
     "notifications": "What changed on your clients' teams. Emails and push notifications "
