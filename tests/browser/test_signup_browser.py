@@ -101,7 +101,7 @@ async def test_invited_to_a_team_signs_up_with_a_passkey_and_finds_the_client(
     assert nina.notify_email == "digest" and nina.signed_up
     assert await Membership.filter(client=mia, practitioner=nina, ended_at__isnull=True).exists()
 
-    await page.get_by_label("client, colleague or service").fill("mia thom")
+    await page.get_by_label("Client's name").fill("mia thom")
     await page.get_by_role("button", name="Search").click()
     await page.get_by_role("heading", name="Search", exact=True).wait_for()
     await axe(page)

@@ -60,3 +60,17 @@ def cookie_header(settings: Settings, name: str, value: str, max_age: int | None
     if settings.production:
         parts.append("Secure")
     return "; ".join(parts)
+
+
+#: "on" while this device's privacy screen shows clients' names as initials (Profile). It holds
+#: nothing else, so nothing personal: templates/macros/privacy.html reads it by this name.
+PRIVACY_SCREEN = "privacy_screen"
+#: A choice of the device, not of one session: it outlasts signing out and in again.
+PRIVACY_SCREEN_MAX_AGE = 400 * 24 * 3600  # the longest browsers keep a cookie
+
+
+def privacy_screen_cookie(settings: Settings, on: bool) -> str:
+    """The Set-Cookie value that turns this device's privacy screen on, or deletes it."""
+    if on:
+        return cookie_header(settings, PRIVACY_SCREEN, "on", PRIVACY_SCREEN_MAX_AGE)
+    return cookie_header(settings, PRIVACY_SCREEN, "", 0)

@@ -1,5 +1,5 @@
-"""Your profile: who you are, your areas (and whether those of your clients are added), your
-passkeys and your signed-in devices."""
+"""Your profile: who you are, your areas (and whether those of your clients are added), this
+device's privacy screen, your passkeys and your signed-in devices."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from tortoise.transactions import in_transaction
 from models.auth import PasskeyCredential, Session
 from models.practitioners import Practitioner
 from web.core import audit
-from web.core.auth import me, signed_in
+from web.core.auth import me, safe_next, signed_in
 from web.core.budgets import PAGE, queries
+from web.core.cookies import privacy_screen_cookie
 from web.core.details import (
     check_areas,
     check_details,
@@ -117,6 +118,21 @@ async def save_automatic_areas(request: Request) -> Response:
 
 @queries(PAGE)
 @signed_in
+async def privacy_screen(request: Request) -> Response:
+    """Turn this device's privacy screen on or off (a cookie holding only "on"), then go back
+    to the page it was turned from, if that is a path of this site, or to Profile."""
+    form = await request.form()
+    wanted = form.get("privacy_screen") == "on"
+    back = form.get("next")
+    target = back if isinstance(back, str) and safe_next(back) == back else "/profile"
+    await audit.record(request, "profile.updated", privacy_screen=wanted)
+    response = RedirectResponse(target, status_code=303)
+    response.headers.append("Set-Cookie", privacy_screen_cookie(request.app.state.settings, wanted))
+    return response
+
+
+@queries(PAGE)
+@signed_in
 async def devices(request: Request) -> Response:
     """Signed-in devices: every session of yours, this one first."""
     sessions = await Session.filter(practitioner_id=me(request).id).order_by("-last_seen_at")
@@ -157,6 +173,7 @@ routes = [
     Route("/profile/details", save_details, methods=["POST"]),
     Route("/profile/areas", save_chosen_areas, methods=["POST"]),
     Route("/profile/automatic-areas", save_automatic_areas, methods=["POST"]),
+    Route("/profile/privacy-screen", privacy_screen, methods=["POST"]),
     Route("/profile/devices", devices, methods=["GET"]),
     Route("/profile/devices/{session_id:int}/signout", sign_out_device, methods=["POST"]),
     Route("/profile/devices/signout-others", sign_out_others, methods=["POST"]),
