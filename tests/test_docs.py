@@ -42,9 +42,10 @@ def test_ci_runs_the_sqlite_pass_23_hours_from_melbourne_and_postgresql_in_the_m
     assert restored and sqlite < restored[0] < postgres
 
 
-def test_the_procfile_runs_web_and_worker():
+def test_the_procfile_migrates_then_runs_web_and_worker():
     procfile = (ROOT / "Procfile").read_text()
-    assert re.search(r"^web: python -m web serve .*\$PORT", procfile, re.M)
+    assert re.search(r"^release: python -m web migrate$", procfile, re.M)
+    assert re.search(r"^web: python -m web serve --host 0.0.0.0$", procfile, re.M)
     assert re.search(r"^worker: python -m web worker$", procfile, re.M)
 
 

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from web.core.settings import SettingsError, load, with_development_push
+from web.core.settings import (
+    DEFAULT_PUSH_SERVICES,
+    Settings,
+    SettingsError,
+    load,
+    with_development_push,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SAFE_PRODUCTION = {
@@ -124,3 +131,43 @@ def test_development_push_keys_are_made_once_and_kept_beside_the_database(tmp_pa
     assert with_development_push(explicit) == explicit
     with pytest.raises(SettingsError, match="VAPID"):
         load({**SAFE_PRODUCTION, "VAPID_PUBLIC_KEY": "", "VAPID_PRIVATE_KEY": ""})
+
+
+def test_the_env_example_is_valid_shell_and_lists_what_the_code_reads_with_its_defaults():
+    """Issue 18: `MAIL_FROM=Patchwork <…>` was a shell syntax error, and the push services
+    were fewer than the code's default."""
+
+    def shell_env(script: str) -> dict[str, str]:
+        done = subprocess.run(
+            ["sh", "-c", f"{script}env -0"], cwd=ROOT, env={}, capture_output=True, check=True
+        )
+        assert done.stderr == b"", done.stderr
+        pairs = (entry.split("=", 1) for entry in done.stdout.decode().split("\0") if entry)
+        return dict(pairs)
+
+    baseline = shell_env("")
+    example = {
+        name: value
+        for name, value in shell_env("set -a; . ./.env.example; set +a; ").items()
+        if baseline.get(name) != value
+    }
+    source = (ROOT / "web" / "core" / "settings.py").read_text()
+    read = set(re.findall(r'config\(\s*"([A-Z_]+)"', source)) | {"PORT"}  # PORT: the CLI's
+    assert set(example) == read
+    assert example["PUSH_ALLOWED_ENDPOINTS"] == DEFAULT_PUSH_SERVICES
+    assert example["MAIL_FROM"] == "Patchwork <patchwork@localhost>"
+    # Sourced unchanged, it configures what no configuration at all does.
+    differ = {"database_url", "secret_key"}  # relative to the working directory; random
+    as_sourced, as_default = load(example), load({})
+    for name in Settings.__dataclass_fields__.keys() - differ:
+        assert getattr(as_sourced, name) == getattr(as_default, name), name
+    assert as_sourced.database_url == "sqlite://patchwork.sqlite3"
+
+
+def test_a_sqlite_database_needs_its_folder_to_exist(tmp_path):
+    missing = tmp_path / "absent"
+    with pytest.raises(SettingsError, match=f"the folder {missing} does not exist"):
+        load({"DATABASE_URL": f"sqlite://{missing / 'p.sqlite3'}"})
+    assert load({"DATABASE_URL": f"sqlite://{tmp_path / 'p.sqlite3'}?journal_mode=wal"})
+    assert load({"DATABASE_URL": "sqlite://:memory:"})
+    assert load({"DATABASE_URL": "postgres://u:p@nowhere.invalid:5432/db"})

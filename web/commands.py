@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 from models.practitioners import Practitioner
 from web.alerts import worker as delivery
 from web.core import audit_chain, db
+from web.core import check as checks
 from web.core import retention as retention_rules
 from web.core.errors import loggable_path
 from web.core.settings import Settings, new_vapid_keys
@@ -48,8 +49,15 @@ def serve(settings: Settings, host: str, port: int) -> None:
 
 
 async def migrate(settings: Settings) -> None:
-    await db.migrate(settings.database_url)
-    print("Database is up to date.")
+    applied, total = await db.migrate(settings.database_url)
+    if not applied:
+        print(f"Database is up to date ({total} migrations).")
+        return
+    plural = "" if len(applied) == 1 else "s"
+    in_all = "" if len(applied) == total else f" ({total} in all)"
+    print(f"Applied {len(applied)} migration{plural}{in_all}:")
+    for name in applied:
+        print(f"  {name}")
 
 
 async def load_demo(settings: Settings, clients: int, seed: int) -> None:
@@ -152,6 +160,11 @@ async def print_verdict() -> int:
     print(f"intact: {verdict.checked} events{waiting}.")
     print(f"The last is event {verdict.checked}, hash {verdict.head}: note it to check the end.")
     return 0
+
+
+async def check(settings: Settings, environ: dict[str, str]) -> int:
+    """Print the configuration and whether its database, SMTP server and VAPID keys answer."""
+    return await checks.run(settings, environ)
 
 
 def vapid_keys() -> None:

@@ -134,6 +134,7 @@ def load(environ: dict[str, str] | None = None) -> Settings:
 
 def _check(settings: Settings) -> None:
     _check_proxies(settings.forwarded_allow_ips)
+    _check_database_folder(settings.database_url)
     if not settings.production:
         return
     missing = [
@@ -166,6 +167,24 @@ def _check_proxies(value: str) -> None:
             ) from None
 
 
+def _check_database_folder(database_url: str) -> None:
+    """SQLite cannot create a folder, and opening a file in a missing one hangs forever (the
+    connection's thread never answers): refuse it at once instead."""
+    path = sqlite_path(database_url)
+    if path is not None and not path.parent.is_dir():
+        raise SettingsError(
+            f"DATABASE_URL: the folder {path.parent} does not exist (create it, or choose a "
+            "path in a folder that does)"
+        )
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file a SQLite DATABASE_URL names (None for PostgreSQL or an in-memory database)."""
+    if not database_url.startswith("sqlite://") or database_url == "sqlite://:memory:":
+        return None
+    return Path(database_url.removeprefix("sqlite://").partition("?")[0])
+
+
 def new_vapid_keys() -> tuple[str, str]:
     """A fresh VAPID key pair (public, private), base64url as the settings expect."""
     from cryptography.hazmat.primitives import serialization
@@ -183,9 +202,19 @@ def new_vapid_keys() -> tuple[str, str]:
 
 def development_vapid_file(database_url: str) -> Path:
     """Beside the SQLite file (`patchwork.sqlite3.vapid.json`), or in the working directory."""
-    if database_url.startswith("sqlite://") and database_url != "sqlite://:memory:":
-        return Path(database_url.removeprefix("sqlite://") + ".vapid.json")
+    path = sqlite_path(database_url)
+    if path is not None:
+        return path.with_name(path.name + ".vapid.json")
     return Path.cwd() / "patchwork-vapid.json"
+
+
+def development_push_keys(database_url: str) -> tuple[str, str] | None:
+    """The development key pair kept beside the database, if one was made (read only)."""
+    try:
+        keys = json.loads(development_vapid_file(database_url).read_text())
+        return str(keys["public"]), str(keys["private"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def with_development_push(settings: Settings) -> Settings:
@@ -194,13 +223,11 @@ def with_development_push(settings: Settings) -> Settings:
     Production never gets here: it refuses to start without explicit keys."""
     if settings.production or settings.push_enabled:
         return settings
-    path = development_vapid_file(settings.database_url)
-    try:
-        keys = json.loads(path.read_text())
-        public, private = keys["public"], keys["private"]
-    except (OSError, ValueError, KeyError, TypeError):
-        public, private = new_vapid_keys()
-        path.parent.mkdir(parents=True, exist_ok=True)
+    kept = development_push_keys(settings.database_url)
+    if kept is None:
+        kept = new_vapid_keys()
+        path = development_vapid_file(settings.database_url)
         path.touch(mode=0o600)
-        path.write_text(json.dumps({"public": public, "private": private}))
+        path.write_text(json.dumps({"public": kept[0], "private": kept[1]}))
+    public, private = kept
     return replace(settings, vapid_public_key=public, vapid_private_key=private)
