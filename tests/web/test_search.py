@@ -3,12 +3,13 @@ twice in CI). Each case names who must be found, and who must not."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import pytest
 
 from tests import support
-from web.core.name_index import distance, fold, name_words, query_tokens
+from web.core.name_index import FRESH_SECONDS, distance, fold, name_words, query_tokens
 from web.core.search import Query, search
 
 PEOPLE = [
@@ -139,3 +140,31 @@ def test_a_search_needs_enough_to_go_on():
     assert Query(("mi", "t")).acceptable
     assert Query(("thompson",), born_in=2019).acceptable
     assert not Query(("t",), born_in=2019).acceptable
+
+
+async def test_a_client_another_process_added_is_found_at_once(people):
+    """Issue 18: a web process's vocabulary learns another process's new words when a search
+    meets a word it does not know (unless it looked within FRESH_SECONDS), not seconds later. Another process's writes are simulated
+    by SQL this process's vocabulary does not see."""
+    from tortoise import connections
+
+    from web.core import db
+
+    assert await search(Query(("mia", "thompson")))  # this process's vocabulary is loaded
+    sql = connections.get("default")
+    mark = "?" if db.dialect() == "sqlite" else "$1"
+    brimbank = await support.council("LGA21180")
+    other = await support.client("Placeholder", "Row", area=brimbank)
+    for word in ("quokka", "wirrpanda"):
+        await sql.execute_query(f"INSERT INTO name_word (word) VALUES ({mark})", [word])
+    await sql.execute_query(
+        f"UPDATE client SET given_name = 'Quokka', family_name = 'Wirrpanda' WHERE id = {other.id}"
+    )
+    await sql.execute_query(f"DELETE FROM client_name_word WHERE client_id = {other.id}")
+    await sql.execute_query(
+        "INSERT INTO client_name_word (word_id, area_id, client_id) SELECT id, "
+        f"{brimbank.id}, {other.id} FROM name_word WHERE word IN ('quokka', 'wirrpanda')"
+    )
+    await asyncio.sleep(FRESH_SECONDS)  # this process's own last look is not that recent
+    [hit] = await search(Query(("quokka", "wirrpanda")))
+    assert hit.client.id == other.id

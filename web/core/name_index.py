@@ -9,6 +9,7 @@ import bisect
 import contextlib
 import logging
 import re
+import time
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -79,6 +80,8 @@ class Vocabulary:
     highest_id: int = 0
     #: Read whole from the database at least once.
     loaded: bool = False
+    #: When it last looked for other processes' words (time.monotonic()).
+    looked_at: float = 0.0
 
     def add(self, word_id: int, word: str, *, seen: bool = True) -> None:
         """Add a word; `seen=False` for one this process wrote, whose transaction may yet roll
@@ -139,6 +142,18 @@ async def top_up() -> None:
     for row in rows:
         known.add(row["id"], row["word"])
     known.loaded = True
+    known.looked_at = time.monotonic()
+
+
+#: A search meeting an unknown word looks again unless the vocabulary looked this recently
+#: (several searches of one request look once).
+FRESH_SECONDS = 0.25
+
+
+async def top_up_unless_fresh() -> None:
+    """Look for other processes' words, unless the vocabulary did within FRESH_SECONDS."""
+    if time.monotonic() - _known().looked_at > FRESH_SECONDS:
+        await top_up()
 
 
 #: How often each web process looks for words other processes added (a client added in one

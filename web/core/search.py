@@ -6,7 +6,8 @@ How (figures in docs/PERFORMANCE.md):
   nguyen, obriennguyen). Words live once in `name_word`; postings (word, area, client) in
   `client_name_word`, indexed in that order.
 - A query token is expanded against the vocabulary, which each process keeps in memory (kept
-  current by its own writes and a top-up every 2 seconds, web/core/name_index.py): exact word,
+  current by its own writes, a top-up every 2 seconds and one before any search meeting a word
+  it does not know, web/core/name_index.py): exact word,
   words it begins, and words within one edit (two for long tokens) found through a deletion
   index (SymSpell).
 - For each token the database finds the clients having any of its words in the wanted areas,
@@ -29,7 +30,7 @@ from models.clients import Client
 from web.core import db
 from web.core.access import on_team_sql
 from web.core.areas import area_tree
-from web.core.name_index import Vocabulary, name_words, vocabulary
+from web.core.name_index import Vocabulary, name_words, top_up_unless_fresh, vocabulary
 
 #: Results per group: enough to recognise someone, too few to browse.
 GROUP_SIZE = 20
@@ -124,6 +125,11 @@ async def search_groups(
         return found
     words = await vocabulary()
     expansions = [expand(t, words) for t in query.tokens]
+    if any(not e.strong for e in expansions):
+        # A word no client of this process's vocabulary has may be one another process has
+        # just written: look (one statement, only then), so it is found at once everywhere.
+        await top_up_unless_fresh()
+        expansions = [expand(t, words) for t in query.tokens]
     qualities = [{**e.strong, **e.weak} for e in expansions]
     strong = [e.strong for e in expansions]
     statement = Statement(db.dialect() == "sqlite")
