@@ -15,6 +15,19 @@ async def sign_in_as(page, live_server, practitioner):
     await axe(page)
 
 
+async def signed_in_without_javascript(browser, live_server, practitioner):
+    """A new phone-sized (390 px) browser context with JavaScript off, signed in as
+    `practitioner` on "Your clients": (context, page). Close the context when done."""
+    context = await browser.new_context(
+        viewport={"width": 390, "height": 844}, java_script_enabled=False
+    )
+    page = await context.new_page()
+    await page.goto(signin_url(live_server.base_url, await create_signin_token(practitioner)))
+    await page.get_by_role("button", name="Sign in to Patchwork").click()
+    await page.get_by_role("heading", name="Your clients").wait_for()
+    return context, page
+
+
 async def no_sideways_scroll(page, width: int = 320) -> None:
     scrolled = await page.evaluate("document.documentElement.scrollWidth")
     assert scrolled <= width, f"{page.url} is {scrolled}px wide at a {width}px viewport"

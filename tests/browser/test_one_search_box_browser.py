@@ -7,7 +7,7 @@ import pytest
 
 from tests import support
 from tests.browser.axe import axe
-from tests.browser.journeys import sign_in_as
+from tests.browser.journeys import sign_in_as, signed_in_without_javascript
 
 pytestmark = pytest.mark.browser
 
@@ -50,14 +50,7 @@ async def test_one_box_finds_a_colleague_a_service_and_a_client(open_page, live_
 
 async def test_one_box_without_javascript(browser, live_server, db, smtp):
     priya, *_ = await support.thompson_team()
-    context = await browser.new_context(
-        viewport={"width": 390, "height": 844}, java_script_enabled=False
-    )
-    page = await context.new_page()
-    from web.core.signins import create_signin_token, signin_url
-
-    await page.goto(signin_url(live_server.base_url, await create_signin_token(priya)))
-    await page.get_by_role("button", name="Sign in to Patchwork").click()
+    context, page = await signed_in_without_javascript(browser, live_server, priya)
     await page.goto(live_server.url("/clients/search"))
     await page.get_by_label("client, colleague or service").fill("ngata")
     await page.get_by_role("button", name="Search", exact=True).click()

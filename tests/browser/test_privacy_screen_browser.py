@@ -8,9 +8,8 @@ import pytest
 
 from tests import support
 from tests.browser.axe import axe
-from tests.browser.journeys import no_sideways_scroll, sign_in_as
+from tests.browser.journeys import no_sideways_scroll, sign_in_as, signed_in_without_javascript
 from tests.browser.test_pwa_browser import DEVICE_STORAGE
-from web.core.signins import create_signin_token, signin_url
 
 pytestmark = pytest.mark.browser
 
@@ -75,13 +74,7 @@ async def test_names_show_as_initials_until_show_names_and_again_on_the_next_pag
 
 async def test_the_privacy_screen_works_without_javascript(browser, live_server, db, smtp):
     priya, _aroha, _sam, _mia = await support.thompson_team()
-    context = await browser.new_context(
-        viewport={"width": 390, "height": 844}, java_script_enabled=False
-    )
-    page = await context.new_page()
-    await page.goto(signin_url(live_server.base_url, await create_signin_token(priya)))
-    await page.get_by_role("button", name="Sign in to Patchwork").click()
-    await page.get_by_role("heading", name="Your clients").wait_for()
+    context, page = await signed_in_without_javascript(browser, live_server, priya)
     await turn_on_from_profile(page)
     await page.goto(live_server.url("/"))
     assert not await names_shown(page, "Mia Thompson", "M. T.")

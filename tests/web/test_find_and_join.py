@@ -369,3 +369,59 @@ async def test_adding_a_client_explains_each_mistake(client):
     ):
         assert message in unescape(response.text)
     assert await Client.all().count() == 0
+
+
+async def offered_when_adding(client, **details: str) -> str:
+    """Post the add-a-client form (in Brimbank, by consent): the duplicates page, or ""."""
+    token = await csrf_token(client, "/clients/new")
+    brimbank = await support.council(BRIMBANK)
+    form = {"area_id": str(brimbank.id), "sharing_basis": "consent", "csrf_token": token}
+    response = await client.post("/clients/new", data={**form, **details})
+    if response.status_code == 303:
+        return ""
+    assert response.status_code == 200 and "Is it one of these?" in response.text
+    return response.text
+
+
+async def test_duplicates_come_from_the_forgiving_search_order_and_year(client):
+    """Issue 17: typos ("thomsen": a letter missing and one changed), or the names the other
+    way round, still find Mia Thompson, and a conflicting year of birth rules her out."""
+    priya = await priya_in_brimbank()
+    mia = await support.client(
+        "Mia", "Thompson", area=await support.council(BRIMBANK), birth_date=date(2023, 3, 14)
+    )
+    await sign_in(client, priya)
+    year = {"birth": "year", "birth_year": "2023"}
+    for given, family in (("mia", "thomsen"), ("mia", "thompsen"), ("thompson", "mia")):
+        offered = await offered_when_adding(client, given_name=given, family_name=family, **year)
+        assert f"/clients/{mia.id}/join" in offered, (given, family)
+    assert await Client.all().count() == 1
+    added = await offered_when_adding(
+        client, given_name="mia", family_name="thompsen", birth="year", birth_year="2019"
+    )
+    assert added == "" and await Client.all().count() == 2  # born 2019: not her, added
+    searched = await AuditEvent.filter(action="client.searched", actor_id=priya.id).order_by("id")
+    assert [e.detail["results"] for e in searched] == [1, 1, 1, 0]
+
+
+async def test_duplicates_are_searched_by_other_names_too(client):
+    """Issue 17: "Mimi" among the new client's other names finds Mimi Thompson, once, in the
+    new client's area first; at most three other names are searched, and audited."""
+    priya = await priya_in_brimbank()
+    mimi = await support.client("Mimi", "Thompson", area=await support.council(BRIMBANK))
+    elsewhere = await support.client("Mimi", "Thompson", area=await support.council(GEELONG))
+    for given in ("Millie", "Lulu", "Kiki"):  # known words, so each search is sent
+        await support.client(given, "Nguyen")
+    await sign_in(client, priya)
+    details = {"given_name": "Amelia", "family_name": "Thompson", "birth": "unknown"}
+    added = await offered_when_adding(client, **details, other_names="Millie; Lulu, Kiki / Mimi")
+    assert added == "" and await Client.all().count() == 6  # Mimi is the fourth: not searched
+    searched = await AuditEvent.filter(action="client.searched", actor_id=priya.id).order_by("id")
+    assert searched[0].detail["terms"] == (
+        "Amelia Thompson; Millie Thompson; Lulu Thompson; Kiki Thompson"
+    )
+    offered = await offered_when_adding(client, **details, other_names="Mia-Rose; mimi / Millie")
+    assert offered.count(f"/clients/{mimi.id}/join") == 1
+    assert offered.index(f"/clients/{mimi.id}/join") < offered.index(
+        f"/clients/{elsewhere.id}/join"
+    )

@@ -77,3 +77,19 @@ async def test_the_phone_book_forgives_typos_and_accents_exact_matches_first(cli
     searched = await AuditEvent.filter(action="directory.searched").order_by("id")
     assert [e.detail["terms"] for e in searched][:2] == ["aroah", "ngataa"]
     assert searched[0].actor_id == priya.id and searched[0].detail["people"] == 1
+
+
+async def test_nobody_unlisted_shapes_a_result(client):
+    """Someone mid-signup is not in the phone book, nor in the words its typos are forgiven
+    against: "arsaz" must not become "arsam" (and so find Kim Warsame) because of them."""
+    from web.core import directory
+
+    priya, *_ = await support.thompson_team()
+    await support.practitioner("Kim Warsame", "kim@brimbank.example", job_title="Nurse")
+    await sign_in(client, priya)
+    assert "Kim Warsame" not in (await client.get("/people", params={"q": "arsaz"})).text
+    await support.practitioner("Arsam Probe", "probe@brimbank.example", signup_step=1)
+    assert "Kim Warsame" not in (await client.get("/people", params={"q": "arsaz"})).text
+    await directory.read_words()  # read afresh, as every minute
+    assert "Kim Warsame" not in (await client.get("/people", params={"q": "arsaz"})).text
+    assert "Kim Warsame" in (await client.get("/people", params={"q": "warsam"})).text

@@ -27,10 +27,9 @@ async def turn(client, value: str, **fields: str):
 
 
 def shown(page: str, name: str) -> int:
-    """How often `name` appears outside <title> elements (left as they are) and outside the
-    full names a shield hides (a span, or the circle picture's SVG text)."""
-    body = re.sub(r"<title[^>]*>.*?</title>", "", page, flags=re.S)
-    body = re.sub(r'<(span|text) class="[^"]*\bfull">.*?</\1>', "", body, flags=re.S)
+    """How often `name` appears outside the full names a shield hides (a span, or the circle
+    picture's SVG text): titles included, which tabs and the app switcher show."""
+    body = re.sub(r'<(span|text) class="[^"]*\bfull">.*?</\1>', "", page, flags=re.S)
     return body.count(name)
 
 
@@ -141,6 +140,18 @@ async def test_lists_cards_the_team_page_and_circle_and_alerts_show_initials(cli
         and 'Remove link<span class="visually-hidden"> with <span class="shielded">' in circle
     )
     assert 'aria-label="L. T., sibling,' in circle
+    # Confirmation pages, the title and the circle's list of your clients too.
+    for page_path in (
+        f"/clients/{mia.id}/leave",
+        f"/clients/{mia.id}/checkin",
+        f"/clients/{mia.id}/circle/{(await CircleLink.first()).id}/remove",
+    ):
+        page = (await client.get(page_path)).text
+        assert shown(page, "Mia Thompson") == 0 and shown(page, "Leo Thompson") == 0, page_path
+    assert "<title>M. T. – Patchwork</title>" in team
+    jade = await support.client("Jade", "Thompson", area=mia.area)
+    await support.member(jade, priya)
+    assert shown((await client.get(path)).text, "Jade Thompson") == 0
     # htmx fragments are shielded too: the page's bar and CSS rule cover what they bring.
     fragment = (
         await client.get("/clients/search?q=mia+thompson", headers={"HX-Request": "true"})

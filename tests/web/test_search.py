@@ -31,6 +31,7 @@ CASES = [
     ("mia thompson", "", "Mia Thompson"),
     ("Thompson Mia", "", "Mia Thompson"),
     ("Mia Thompsen", "", "Mia Thompson"),
+    ("mia thomsen", "", "Mia Thompson"),  # two edits: a letter missed and one changed
     ("Thompsen Mia", "", "Mia Thompson"),
     ("Maia Thompson", "", "Mia Thompson"),
     ("mi thom", "", "Mia Thompson"),
@@ -144,8 +145,8 @@ def test_a_search_needs_enough_to_go_on():
 
 async def test_a_client_another_process_added_is_found_at_once(people):
     """Issue 18: a web process's vocabulary learns another process's new words when a search
-    meets a word it does not know (unless it looked within FRESH_SECONDS), not seconds later. Another process's writes are simulated
-    by SQL this process's vocabulary does not see."""
+    meets a word it does not know (unless it looked within FRESH_SECONDS), not seconds later.
+    Another process's writes are simulated by SQL this process's vocabulary does not see."""
     from tortoise import connections
 
     from web.core import db

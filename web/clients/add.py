@@ -3,6 +3,8 @@ the likely duplicates it asks about first, and the client created with you on it
 
 from __future__ import annotations
 
+import re
+from itertools import groupby
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -10,9 +12,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from models.areas import Area
 from models.clients import Client
 from web.core import audit, ratelimit
-from web.core.areas import area_tree
+from web.core.areas import AreaTree, area_tree
 from web.core.auth import me, signed_in
 from web.core.budgets import PAGE, queries
 from web.core.errors import too_many_searches
@@ -22,7 +25,7 @@ from web.core.membership import NewClient, add_client
 from web.core.name_index import query_tokens
 from web.core.render import page_or_block
 from web.core.scopes import search_scopes
-from web.core.search import Query, search
+from web.core.search import Hit, Query, search
 
 
 def tidy_name(text: str) -> str:
@@ -44,6 +47,24 @@ def guess_names(text: str) -> tuple[str, str]:
     return words[0], " ".join(words[1:])
 
 
+def council_groups(tree: AreaTree, local: list[Area]) -> list[tuple[str, list[Area]]]:
+    """The councils to choose from: the practitioner's own first ("Your areas", in their
+    order), then every other council under its district, each council once."""
+    own = [area for area in local if area.kind == "council"]
+    own_ids = {area.id for area in own}
+
+    def district(council: Area) -> str:
+        parent = tree.get(council.parent_id)  # type: ignore[attr-defined]
+        return parent.name if parent is not None else ""
+
+    others = sorted(
+        (c for c in tree.of_kind("council") if c.id not in own_ids),
+        key=lambda c: (district(c), c.name),
+    )
+    groups = [("Your areas", own)] if own else []
+    return groups + [(name, list(areas)) for name, areas in groupby(others, key=district)]
+
+
 async def client_form_values(
     request: Request,
     form: dict[str, str],
@@ -51,12 +72,11 @@ async def client_form_values(
     duplicates: list[Any] | None = None,
 ) -> dict[str, Any]:
     scopes = await search_scopes(me(request))
-    councils = (await area_tree()).of_kind("council")
     return {
         "form": form,
         "errors": errors,
         "duplicates": duplicates or [],
-        "councils": councils,
+        "council_groups": council_groups(await area_tree(), scopes.local),
         "legal_bases": legal_bases(request.app.state.settings.deployment),
         "default_area": scopes.local[0].id if scopes.local else None,
     }
@@ -141,10 +161,38 @@ def validate_client(
     ), {}
 
 
+#: Other names are free text: "Mimi; Mia-Rose", "Mimi, Mia-Rose" or "Mimi / Mia-Rose".
+OTHER_NAMES = re.compile(r"[,;/]")
+#: Other names searched for duplicates, each one search more: enough for a client's aliases,
+#: and a bound on the route's budget however many are typed.
+MOST_OTHER_NAMES = 3
+#: Adding a client no search matched: the session, the search limit (2), the audit event, and
+#: the client, their names and their team (14); one to read or top up the vocabulary (once a
+#: request), and one for each search.
+ADDING_AFTER_SEARCHES = 18
+
+
+def duplicate_searches(new: NewClient) -> dict[str, Query]:
+    """The searches for who a new client may already be, by the names searched: their name,
+    then each of their other names with the family name ("Mimi Thompson"), each once."""
+    others = [n for n in OTHER_NAMES.split(new.other_names) if query_tokens(n)]
+    by_words: dict[tuple[str, ...], tuple[str, Query]] = {}
+    for given in [new.given_name, *others[:MOST_OTHER_NAMES]]:
+        named = f"{given.strip()} {new.family_name}"
+        tokens = tuple(query_tokens(named))
+        by_words.setdefault(tuple(sorted(tokens)), (named, Query(tokens)))
+    return dict(by_words.values())
+
+
 async def likely_duplicates(request: Request, new: NewClient) -> list[Any]:
-    """Clients who may be this one: similar names, and no conflicting birth details."""
-    query = Query(tuple(query_tokens(f"{new.given_name} {new.family_name}")))
-    hits = [h for h in await search(query, limit=10, viewer_id=me(request).id) if h.score >= 0.7]
+    """Clients who may be this one: similar names (their own or another name), and no
+    conflicting birth details; those in the same area first, at most 5."""
+    best: dict[int, Hit] = {}  # each client's best hit, whichever name found them
+    for query in duplicate_searches(new).values():
+        for hit in await search(query, limit=10, viewer_id=me(request).id):
+            kept = best.get(hit.client.id)
+            if hit.score >= 0.7 and (kept is None or hit.score > kept.score):
+                best[hit.client.id] = hit
     born_year = new.birth_date.year if new.birth_date else new.birth_year
 
     def fits(client: Client) -> bool:
@@ -152,12 +200,20 @@ async def likely_duplicates(request: Request, new: NewClient) -> list[Any]:
             return client.birth_date == new.birth_date
         return born_year is None or client.born_year in (None, born_year)
 
-    candidates = [h for h in hits if fits(h.client)]
-    candidates.sort(key=lambda h: (h.client.area_id != new.area_id,))  # type: ignore[attr-defined]
+    candidates = [h for h in best.values() if fits(h.client)]
+    candidates.sort(
+        key=lambda h: (
+            h.client.area_id != new.area_id,  # type: ignore[attr-defined]
+            -h.score,
+            h.client.family_name,
+            h.client.given_name,
+            h.client.id,
+        )
+    )
     return [(h.client, h.mine) for h in candidates[:5]]
 
 
-@queries(19)
+@queries(ADDING_AFTER_SEARCHES + 1 + (1 + MOST_OTHER_NAMES))
 @signed_in
 async def create_client(request: Request) -> Response:
     """Add a client (after offering likely duplicates); you become its first team member."""
@@ -176,8 +232,11 @@ async def create_client(request: Request) -> Response:
     if form.get("confirmed") != "yes":
         # Duplicates are clients from anywhere: offering them counts and is audited as a search.
         limit = request.app.state.settings.search_rate_per_hour
-        named = f"{new.given_name} {new.family_name}"
-        asked = Query(tuple(query_tokens(named)), new.birth_date, new.birth_year).normalised
+        searches = duplicate_searches(new)
+        named = "; ".join(searches)
+        asked = "; ".join(
+            Query(q.tokens, new.birth_date, new.birth_year).normalised for q in searches.values()
+        )
         if not await ratelimit.search(me(request).id, f"duplicates:{asked}", limit):
             await audit.record(request, "client.search_refused", terms=named, scope="duplicates")
             return too_many_searches(request, limit)

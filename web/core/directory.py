@@ -26,7 +26,7 @@ from tortoise.signals import post_save
 
 from models.audit import AuditEvent
 from models.organisations import Organisation
-from models.practitioners import Practitioner
+from models.practitioners import SIGNUP_ANSWERED, Practitioner
 from web.core import access, audit, db
 from web.core.name_index import Vocabulary, fold
 
@@ -91,10 +91,12 @@ async def words() -> Words:
 
 
 async def read_words() -> Words:
-    """Every listed practitioner's name and job title and every organisation's name and type:
-    one statement."""
+    """Every name and job title the phone book lists (`access.listed_in_phone_book`: active,
+    signup answered, so nobody unlisted shapes a result) and every organisation's name and
+    type: one statement."""
     rows = await connections.get("default").execute_query_dict(
-        "SELECT name AS t, job_title AS u FROM practitioner WHERE active"
+        "SELECT name AS t, job_title AS u FROM practitioner"
+        f" WHERE active AND signup_step >= {SIGNUP_ANSWERED}"
         " UNION ALL SELECT name, service_type FROM organisation"
     )
     fresh = Words()
@@ -118,7 +120,8 @@ async def keep_fresh(stop: asyncio.Event) -> None:
 
 @post_save(Practitioner)
 async def _practitioner_saved(_sender: Any, instance: Practitioner, *_args: Any) -> None:
-    if (known := _words.get(str(db.opened))) is not None:
+    listed = instance.active and instance.signup_step >= SIGNUP_ANSWERED
+    if listed and (known := _words.get(str(db.opened))) is not None:
         known.add(instance.name, instance.job_title)
 
 

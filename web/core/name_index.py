@@ -71,6 +71,10 @@ def deletes(word: str, depth: int) -> set[str]:
     return found
 
 
+#: Words sharing a long token's first three letters looked at for two edits.
+PREFIX_SCAN = 3000
+
+
 @dataclass
 class Vocabulary:
     ids: dict[str, int] = field(default_factory=dict)
@@ -110,6 +114,11 @@ class Vocabulary:
         candidates: set[str] = set()
         for variant in deletes(token, allowed):
             candidates |= self.variants.get(variant, set())
+        if allowed == 2:
+            # The deletion index holds one deletion a word, so two edits on the word's side
+            # ("thomsen" for "thompson": a letter missed and one changed) are found among the
+            # words sharing the token's first three letters.
+            candidates.update(self.prefixed(token[:3], limit=PREFIX_SCAN))
         found = {}
         for word in candidates:
             d = distance(token, word, allowed)

@@ -23,6 +23,7 @@ SHELL_FILES = (
     "app.js",
     "passkeys.js",
     "push.js",
+    "combobox.js",
     "vendor/htmx-4.0.1.min.js",
     "icons/icon.svg",
 )
