@@ -122,6 +122,7 @@
       const chosen = chosenOption();
       for (const option of options) option.classList.toggle("is-chosen", option === chosen);
       setActive(null);
+      listbox.scrollTop = 0; // the first match in view, not one scrolled under a group's name
       if (shown.length) open();
       else close();
       announce(counted(shown.length, noun), shown.length === 0 && wanted !== "");
