@@ -31,9 +31,7 @@ OVER_A_PAGE = {
     ("GET", "/people"): "two groups of people, services, the audit event; the areas afresh; "
     "the directory's words in a process's first search",
     ("GET", "/clients/{client_id:int}/join"): NOT_YET,
-    ("GET", "/clients/{client_id:int}/join-code"): "a code is made, and audited, as it is shown",
-    ("GET", "/clients/{client_id:int}/attentions"): "views are recorded as seen, " + NOT_YET,
-    ("GET", "/clients/{client_id:int}/circle"): NOT_YET,
+    ("GET", "/clients/{client_id:int}/attentions"): "a first view is recorded as seen",
     ("GET", "/invitations"): NOT_YET,
     ("GET", "/sso/callback"): "signs in: a redirect, not a page",
     ("GET", "/admin"): NOT_YET,

@@ -115,13 +115,15 @@ def team_columns() -> str:
 async def visible_teams(viewer: Practitioner, client_ids: list[int]) -> list[Membership]:
     """These clients' teams as `viewer` sees them, practitioners, their organisations (and
     vouchers) and the clients loaded: one statement."""
-    if not client_ids:
-        return []
     # Ids are integers: inlined, the statement needs no parameters in either dialect.
+    clients = ", ".join(str(int(i)) for i in client_ids)
+    return await visible_teams_in(viewer, clients) if client_ids else []
+
+
+async def visible_teams_in(viewer: Practitioner, listed: str) -> list[Membership]:
+    """`visible_teams` of the clients `listed` names (ids, or a subquery): one statement."""
     statement = TEAMS_SQL.format(
-        columns=team_columns(),
-        clients=", ".join(str(int(i)) for i in client_ids),
-        visible=visible_sql("m", viewer.id),
+        columns=team_columns(), clients=listed, visible=visible_sql("m", viewer.id)
     )
     clients: dict[int, Client] = {}
     team = []

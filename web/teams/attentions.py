@@ -7,15 +7,19 @@ member resolves. Every change alerts the rest of the team.
 
 from __future__ import annotations
 
+from functools import cache
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from models.attentions import CATEGORIES, MAX_LENGTH, Attention, AttentionSeen
 from models.clients import Client
-from web.core import access, audit, ratelimit
+from models.practitioners import Practitioner
+from web.core import access, audit, ratelimit, tables
 from web.core.alerts import tell_team
 from web.core.auth import me, now, signed_in
 from web.core.budgets import PAGE, queries
@@ -26,6 +30,36 @@ from web.teams.team import mine, team_or_refusal
 #: Attentions one member may raise on one team in an hour.
 ATTENTIONS_PER_HOUR = 10
 CATEGORY_LABELS = {"concern": "Concern", "information": "Information", "meeting": "Meeting needed"}
+
+
+#: A client's attentions, newest first, each with who raised it and every member's view of it
+#: (one row per view, or one with no view): one statement.
+WITH_SEEN_SQL = (
+    "SELECT {columns} FROM attention a LEFT JOIN practitioner r ON r.id = a.raised_by_id "
+    "LEFT JOIN attention_seen s ON s.attention_id = a.id WHERE a.client_id = {client} "
+    "ORDER BY a.created_at DESC, a.id DESC, s.id"
+)
+
+
+@cache
+def with_seen_columns() -> str:
+    return tables.columns((Attention, "a"), (Practitioner, "r"), (AttentionSeen, "s"))
+
+
+async def with_seen(client_id: int) -> tuple[list[Attention], list[AttentionSeen]]:
+    """The client's attentions (raisers loaded) and every view of them, in one statement."""
+    statement = WITH_SEEN_SQL.format(columns=with_seen_columns(), client=int(client_id))
+    attentions: dict[int, Attention] = {}
+    seen: list[AttentionSeen] = []
+    for row in await connections.get("default").execute_query_dict(statement):
+        attention = attentions.get(row["a__id"])
+        if attention is None:
+            attention = attentions[row["a__id"]] = tables.as_model(Attention, row, "a")
+            raiser = tables.as_model(Practitioner, row, "r") if row["r__id"] is not None else None
+            attention.raised_by = raiser  # type: ignore[assignment]
+        if row["s__id"] is not None:
+            seen.append(tables.as_model(AttentionSeen, row, "s"))
+    return list(attentions.values()), seen
 
 
 async def attentions_page(
@@ -39,9 +73,8 @@ async def attentions_page(
         return found
     client, team = found
     practitioner = me(request)
-    attentions = await Attention.filter(client_id=client.id).select_related("raised_by")
+    attentions, seen_rows = await with_seen(client.id)
     visible_ids = {m.practitioner_id for m in team}
-    seen_rows = await AttentionSeen.filter(attention__client_id=client.id)
     already = {(s.attention_id, s.practitioner_id) for s in seen_rows}
     first_views = [
         AttentionSeen(attention_id=a.id, practitioner_id=practitioner.id)
@@ -97,10 +130,11 @@ async def attentions_page(
     )
 
 
-@queries(6)
+@queries(PAGE + 1)
 @signed_in
 async def show(request: Request) -> Response:
-    """The Attentions tab: open flags first, who has seen each, and a form to raise one."""
+    """The Attentions tab: open flags first, who has seen each, and a form to raise one. Four
+    statements, and a fifth when it records a first view (or one seen only while discreet)."""
     return await attentions_page(request)
 
 

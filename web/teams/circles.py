@@ -9,8 +9,6 @@ or removing a link alerts both teams; removing asks first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -28,8 +26,9 @@ from web.core.auth import me, signed_in
 from web.core.budgets import PAGE, queries
 from web.core.forms import MAX_ID, form_int
 from web.core.render import page_or_block
+from web.teams.circle_links import CircleMember, circle_of
 from web.teams.circle_picture import KINDS, Group, Picture, draw, kind_of
-from web.teams.team import mine, team_or_refusal, viewed
+from web.teams.team import WITH_CIRCLE, mine, team_or_refusal, teams_or_refusal, viewed
 
 RELATIONSHIP_LABELS = {
     "parent": "Parent",
@@ -43,15 +42,6 @@ RELATIONSHIP_LABELS = {
 assert set(RELATIONSHIP_LABELS) == set(RELATIONSHIPS)
 
 
-@dataclass(frozen=True)
-class CircleMember:
-    link: CircleLink
-    client: Client
-    relationship: str  # what `client` is to the client whose circle this is
-    team: list[Membership]
-    mine: bool  # the viewer is on `client`'s team
-
-
 def links_of(client_id: int) -> Q:
     return Q(client_a_id=client_id) | Q(client_b_id=client_id)
 
@@ -61,29 +51,6 @@ def seen_from(link: CircleLink, client_id: int) -> tuple[Client, str]:
     if link.client_a_id == client_id:  # type: ignore[attr-defined]
         return link.client_b, link.relationship
     return link.client_a, INVERSE.get(link.relationship, link.relationship)
-
-
-async def circle_of(viewer: Practitioner, client_id: int) -> list[CircleMember]:
-    """The linked clients and their teams as `viewer` sees them: two statements in all."""
-    links = (
-        await CircleLink.filter(links_of(client_id))
-        .select_related("client_a__area", "client_b__area")
-        .order_by("id")
-    )
-    others = [(link, *seen_from(link, client_id)) for link in links]
-    teams: dict[int, list[Membership]] = {other.id: [] for _, other, _ in others}
-    for membership in await access.visible_teams(viewer, list(teams)):
-        teams[membership.client_id].append(membership)  # type: ignore[attr-defined]
-    return [
-        CircleMember(
-            link=link,
-            client=other,
-            relationship=relationship,
-            team=teams[other.id],
-            mine=any(m.practitioner_id == viewer.id for m in teams[other.id]),
-        )
-        for link, other, relationship in others
-    ]
 
 
 def picture(
@@ -97,32 +64,19 @@ def picture(
     )
 
 
-async def linkable(
-    viewer: Practitioner, client_id: int, circle: list[CircleMember]
-) -> list[Client]:
-    """The viewer's own clients that could join this circle: not this one, not linked yet."""
-    taken = {client_id, *(member.client.id for member in circle)}
-    return [
-        m.client
-        for m in await Membership.filter(access.current(), practitioner_id=viewer.id)
-        .select_related("client")
-        .order_by("client__family_name", "client__given_name", "client_id")
-        if m.client.id not in taken
-    ]
-
-
 async def circle_page(
     request: Request,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    found = await team_or_refusal(request, record_view=False)
+    clients = WITH_CIRCLE.format(c=int(request.path_params["client_id"]))
+    found = await teams_or_refusal(request, clients)
     if isinstance(found, Response):
         return found
-    client, team = found
+    client, team, linked_teams = found
     viewer = me(request)
-    circle = await circle_of(viewer, client.id)
+    circle, candidates = await circle_of(viewer, client.id, linked_teams)
     # Each linked client's team shown here (names and how to reach them) is a view of that
     # team too: audited under its own client, with the circle it was seen from.
     linked = [viewed(request, m.client, via_circle_of=client.id) for m in circle if m.team]
@@ -138,7 +92,7 @@ async def circle_page(
             "picture": picture(viewer, client, team, circle),
             "kinds": KINDS,
             "kind_of": kind_of,
-            "candidates": await linkable(viewer, client.id, circle),
+            "candidates": candidates,
             "relationships": RELATIONSHIP_LABELS,
             "form": form or {"other": "", "relationship": ""},
             "errors": errors or {},
@@ -149,7 +103,7 @@ async def circle_page(
     )
 
 
-@queries(6)
+@queries(PAGE)
 @signed_in
 async def show(request: Request) -> Response:
     """The Circle tab: the picture, a card per linked client, and the form to link one."""

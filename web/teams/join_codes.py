@@ -24,16 +24,17 @@ from web.core.budgets import PAGE, queries
 from web.core.errors import error_page
 from web.core.render import page_or_block
 from web.core.settings import Settings
-from web.teams.team import team_or_refusal
+from web.teams.team import team_or_refusal, viewed
 
 JOIN_CODE_MINUTES = 10
 
 
-@queries(5)
+@queries(PAGE)
 @signed_in
 async def join_code(request: Request) -> Response:
-    """A QR code of a link, valid 10 minutes, for a colleague standing beside you."""
-    found = await team_or_refusal(request)
+    """A QR code of a link, valid 10 minutes, for a colleague standing beside you. The view and
+    the code's making are audited in one statement."""
+    found = await team_or_refusal(request, record_view=False)
     if isinstance(found, Response):
         return found
     client, _team = found
@@ -56,8 +57,17 @@ async def join_code(request: Request) -> Response:
         title="QR code to join this team",
         omitsize=True,
     )
-    await audit.record(
-        request, "team.join_code", client_id=client.id, area_id=client.area_id, code_id=code.id
+    await audit.record_all(
+        [
+            viewed(request, client),
+            audit.event(
+                request,
+                "team.join_code",
+                client_id=client.id,
+                area_id=client.area_id,
+                code_id=code.id,
+            ),
+        ]
     )
     return page_or_block(
         request,

@@ -64,18 +64,39 @@ async def team_or_refusal(
     """The client and the team as this member sees it (one query, the client read with the
     team), or the refusal. Both the view (with `detail`: what else the page shows) and the
     refusal are audited; the caller records the view itself when `record_view` is false."""
+    found = await teams_or_refusal(request, str(int(request.path_params["client_id"])))
+    if isinstance(found, Response):
+        return found
+    client, team, _others = found
+    if record_view:
+        await viewed(request, client, **detail).save()
+    return client, team
+
+
+#: The client of the path and the clients linked to it in a circle (`teams_or_refusal`).
+WITH_CIRCLE = (
+    "SELECT {c} UNION SELECT CASE WHEN l.client_a_id = {c} THEN l.client_b_id "
+    "ELSE l.client_a_id END FROM circle_link l WHERE l.client_a_id = {c} OR l.client_b_id = {c}"
+)
+
+
+async def teams_or_refusal(
+    request: Request, clients: str
+) -> tuple[Client, list[Membership], list[Membership]] | Response:
+    """`team_or_refusal` reading, in the same statement, the visible teams of the other clients
+    `clients` lists (ids or a subquery, such as WITH_CIRCLE's): those come third. The view is
+    the caller's to record."""
     client_id = request.path_params["client_id"]
     practitioner = me(request)
-    team = await access.visible_team(practitioner, client_id)
+    teams = await access.visible_teams_in(practitioner, clients)
+    team = [m for m in teams if m.client_id == client_id]  # type: ignore[attr-defined]
     if not any(m.practitioner_id == practitioner.id for m in team):
         # The same refusal for a client that does not exist: ids cannot be probed.
         await refused(request, client_id)
         return join_this_team(request)
     client = team[0].client
     client.area = (await area_tree()).get(client.area_id)  # type: ignore[assignment,attr-defined]
-    if record_view:
-        await viewed(request, client, **detail).save()
-    return client, team
+    return client, team, [m for m in teams if m.client_id != client_id]  # type: ignore[attr-defined]
 
 
 async def refused(request: Request, client_id: int) -> None:
