@@ -322,12 +322,17 @@ async def test_a_sensitive_member_can_become_visible_and_discreet_again(client):
         data={"discreet": "yes", "confirmed": "yes", "csrf_token": token},
     )
     assert again.status_code == 303
-    membership = await Membership.get(practitioner=sam)
+    # To the team, becoming discreet again is leaving (tests/web/test_two_worlds_going_discreet.py
+    # proves it reads exactly so): the visible membership ends, a discreet one goes on.
+    ended = await Membership.get(practitioner=sam, ended_at__isnull=False)
+    assert not ended.discreet and ended.end_reason == "other"
+    membership = await Membership.get(practitioner=sam, ended_at__isnull=True)
     assert membership.discreet and membership.visible_since is None
     client.cookies.clear()
     await sign_in(client, priya)
     assert "Sam Lee" not in (await client.get(f"/clients/{mia.id}")).text
-    assert "Sam Lee" not in (await client.get(f"/clients/{mia.id}/history")).text
+    history = (await client.get(f"/clients/{mia.id}/history")).text
+    assert "Sam Lee" in history and "left the team (other reason)" in history
 
 
 async def test_a_member_from_an_ordinary_service_cannot_be_discreet(client):

@@ -156,6 +156,13 @@ async def test_automatic_areas_can_be_turned_off_and_on(client):
     assert saved.automatic_areas is True and saved.scope_version == version + 2
     assert [a.name for a in (await search_scopes(saved)).local] == ["Wyndham", "Brimbank"]
     assert await AuditEvent.filter(action="profile.areas", actor_id=priya.id).count() == 2
+    # Only a tick ("on") or none is a choice: anything else is refused and changes nothing.
+    token = await csrf_token(client, "/profile")
+    for odd in ({"automatic_areas": "off"}, {"automatic_areas": ["on", "on"]}):
+        refused = await client.post("/profile/automatic-areas", data={**odd, "csrf_token": token})
+        assert refused.status_code == 400, odd
+    assert (await Practitioner.get(id=priya.id)).automatic_areas is True
+    assert await AuditEvent.filter(action="profile.areas", actor_id=priya.id).count() == 2
 
 
 async def test_the_choice_needs_the_csrf_token_and_a_signed_in_practitioner(client):

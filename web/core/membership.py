@@ -145,6 +145,38 @@ async def leave(
     return membership
 
 
+async def go_discreet(request: Request, client: Client, own: Membership) -> None:
+    """A visible member becomes discreet again. To the team this is leaving, because that is
+    what it must look like: the visible membership ends ("other reason") with the alert a
+    leave sends, and a discreet one, which nobody else sees, goes on from now. What the team
+    was shown (the named "joined", History) stays as it was."""
+    moment = now()
+    async with in_transaction():
+        ended = await Membership.filter(id=own.id, ended_at__isnull=True, discreet=False).update(
+            ended_at=moment, end_reason="other"
+        )
+        if not ended:  # a second tap, or a leave that raced it
+            return
+        await Membership.create(
+            client_id=client.id,
+            practitioner_id=own.practitioner_id,  # type: ignore[attr-defined]
+            role=own.role,
+            started_at=moment,
+            last_confirmed_at=moment,
+            last_contact_on=own.last_contact_on,
+            discreet=True,
+            visible_since=None,
+        )
+        await audit.record(
+            request,
+            "team.visibility",
+            client_id=client.id,
+            area_id=client.area_id,  # type: ignore[attr-defined]
+            discreet=True,
+        )
+        await alert_team(request, client, own.practitioner, "left")
+
+
 async def alert_team(request: Request, client: Client, actor: Practitioner, kind: str) -> None:
     """Tell the rest of the team (discreet members too: they see, they are not seen). Only
     the first join or leave by one practitioner on a team in an hour alerts, so joining and

@@ -107,7 +107,10 @@ async def save_chosen_areas(request: Request) -> Response:
 async def save_automatic_areas(request: Request) -> Response:
     """Whether search also looks first in the areas of your clients: someone whose clients
     are all over the state may keep to the areas they chose. A form without JavaScript."""
-    wanted = (await request.form()).get("automatic_areas") == "on"
+    sent = (await request.form()).getlist("automatic_areas")
+    if sent not in ([], ["on"]):  # a tick sends "on", no tick nothing: anything else is refused
+        raise HTTPException(400, "The automatic areas choice was not understood.")
+    wanted = sent == ["on"]
     practitioner = me(request)
     async with in_transaction():
         await Practitioner.filter(id=practitioner.id).update(automatic_areas=wanted)

@@ -20,11 +20,11 @@ from models.clients import Client
 from models.teams import Membership
 from web.core import access, audit, clock
 from web.core.access import lapsed_before
-from web.core.alerts import tell_team_once
 from web.core.areas import area_tree
 from web.core.auth import me, now, signed_in
 from web.core.budgets import PAGE, queries
 from web.core.errors import error_page
+from web.core.membership import alert_team, go_discreet
 from web.core.render import page_or_block
 from web.core.settings import Settings
 
@@ -192,9 +192,11 @@ async def contact_today(request: Request) -> Response:
     return RedirectResponse(f"/clients/{client.id}?done=contact", status_code=303)
 
 
-async def own_visibility(request: Request) -> tuple[Client, Membership] | Response:
+async def own_visibility(
+    request: Request, record_view: bool = True
+) -> tuple[Client, Membership] | Response:
     """The client and this member's own membership, for a member who may be discreet."""
-    found = await team_or_refusal(request)
+    found = await team_or_refusal(request, record_view)
     if isinstance(found, Response):
         return found
     client, team = found
@@ -224,8 +226,8 @@ async def visibility(request: Request) -> Response:
 
     Becoming visible starts the team's view of you now: your card, "joined" in History
     today, and an alert, as for anyone who joins. Nothing you did while discreet is
-    attributed to you. Becoming discreet again hides you from then on."""
-    found = await own_visibility(request)
+    attributed to you. Becoming discreet again reads to the team as leaving (go_discreet)."""
+    found = await own_visibility(request, record_view=False)  # the change is audited
     if isinstance(found, Response):
         return found
     client, own = found
@@ -235,27 +237,20 @@ async def visibility(request: Request) -> Response:
         return RedirectResponse(f"/clients/{client.id}/visibility", status_code=303)
     if wanted == own.discreet:
         return RedirectResponse(f"/clients/{client.id}", status_code=303)
+    if wanted:  # to the team, this is someone leaving
+        await go_discreet(request, client, own)
+        return RedirectResponse(f"/clients/{client.id}?done=visibility", status_code=303)
     moment = now()
     async with in_transaction():
         # Choosing to be seen confirms the involvement too: an old check-in date would
         # show "not confirmed since" a day from before the team could see them.
         await Membership.filter(id=own.id).update(
-            discreet=wanted,
-            visible_since=None if wanted else moment,
-            last_confirmed_at=moment,
+            discreet=False, visible_since=moment, last_confirmed_at=moment
         )
         await audit.record(
-            request, "team.visibility", client_id=client.id, area_id=client.area_id, discreet=wanted
+            request, "team.visibility", client_id=client.id, area_id=client.area_id, discreet=False
         )
-        if not wanted:  # to the team, this is someone joining
-            await tell_team_once(
-                request.app.state.settings,
-                client.id,
-                me(request),
-                "joined",
-                f"/clients/{client.id}",
-                topic="membership",
-            )
+        await alert_team(request, client, me(request), "joined")  # to the team, a join
     return RedirectResponse(f"/clients/{client.id}?done=visibility", status_code=303)
 
 
