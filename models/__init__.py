@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tortoise.backends.base.config_generator import expand_db_url
+
 MODEL_MODULES = [
     "models.areas",
     "models.organisations",
@@ -26,10 +28,28 @@ MODEL_MODULES = [
 ]
 
 
+#: PostgreSQL: seconds to open a connection, and for any one statement, unless the URL says
+#: otherwise (`?timeout=`, `?command_timeout=`). Bounded, so that while the database is
+#: unreachable a request fails fast (a 503 page) instead of hanging.
+CONNECT_TIMEOUT = 5
+COMMAND_TIMEOUT = 60
+
+
+def connection_config(database_url: str) -> str | dict[str, Any]:
+    """SQLite URLs as they are; PostgreSQL ones expanded, with bounded timeouts."""
+    if not database_url.startswith(("postgres://", "asyncpg://")):
+        return database_url
+    expanded = expand_db_url(database_url)
+    credentials = expanded["credentials"]
+    credentials["timeout"] = float(credentials.get("timeout", CONNECT_TIMEOUT))
+    credentials["command_timeout"] = float(credentials.get("command_timeout", COMMAND_TIMEOUT))
+    return expanded
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     """The Tortoise configuration for one database URL (SQLite or PostgreSQL)."""
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection_config(database_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

@@ -5,10 +5,13 @@
 
 Starts the demo as the quick start runs it (`python -m web demo --port P`) on a fresh temporary
 SQLite file, signs each persona in through the link the demo prints, and writes, for each of
-390 × 844 (phone), 820 × 1180 (tablet, portrait) and 1180 × 820 (tablet, landscape):
-DIR/<persona>/<viewport>/<page>.png, the first screen as the practitioner sees it, and
-<page>-full.png, the whole page. Pages: sign-in, dashboard, search, team, attentions, circle,
-history, notifications, profile, phone book and, for administrators, the admin dashboard.
+320 × 568 (small phone), 390 × 844 (phone), 820 × 1180 (tablet, portrait) and 1180 × 820
+(tablet, landscape): DIR/<persona>/<viewport>/<page>.png, the first screen as the practitioner
+sees it, and <page>-full.png, the whole page (taken with the window as tall as the page, so
+the phone's fixed bottom bar sits at the end, not over the middle). Pages: sign-in, dashboard,
+search, team, attentions, circle, history, notifications, profile, phone book and, for
+administrators, the admin dashboard. Each persona opens their own natural client (see CLIENTS:
+Tom's Leo Thompson, whose circle shows the linked clients' teams), else their first.
 It prints one line per file and asserts nothing: the pictures are for people to look at.
 """
 
@@ -27,8 +30,21 @@ from tests.bench.bench_pages import start, tail, wait_until_up
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.support import free_port
 
-VIEWPORTS = {"390x844": (390, 844), "820x1180": (820, 1180), "1180x820": (1180, 820)}
+VIEWPORTS = {
+    "320x568": (320, 568),
+    "390x844": (390, 844),
+    "820x1180": (820, 1180),
+    "1180x820": (1180, 820),
+}
 PERSONAS = ("Priya Nair", "Tom Walsh", "Aroha Ngata", "Sam Lee", "Grace Okafor", "Morgan Reid")
+#: The client each persona's story is about; anyone else (or a persona without them) gets
+#: their first client.
+CLIENTS = {
+    "Priya Nair": "Mia Thompson",
+    "Tom Walsh": "Leo Thompson",
+    "Aroha Ngata": "Mia Thompson",
+    "Sam Lee": "Mia Thompson",
+}
 
 
 def links(log: Path) -> dict[str, str]:
@@ -37,15 +53,16 @@ def links(log: Path) -> dict[str, str]:
     return dict(found)
 
 
-async def pages_for(page: Any, base: str) -> dict[str, str]:
-    """The pages to show this persona: their first client (Mia Thompson for Priya)."""
+async def pages_for(page: Any, base: str, persona: str = "") -> dict[str, str]:
+    """The pages to show this persona: their natural client (CLIENTS), else their first."""
     await page.goto(base + "/")
     html = await page.content()
-    mia = re.search(r'href="/clients/(\d+)">Mia Thompson<', html)
-    first = mia or re.search(r'href="/clients/(\d+)">([^<]+)<', html)
+    wanted = CLIENTS.get(persona)
+    natural = wanted and re.search(rf'href="/clients/(\d+)">({re.escape(wanted)})<', html)
+    first = natural or re.search(r'href="/clients/(\d+)">([^<]+)<', html)
     paths = {"dashboard": "/"}
     if first:
-        name = "mia thompson" if mia else first.group(2).lower()
+        name = first.group(2).lower()
         paths["search"] = "/clients/search?q=" + name.replace(" ", "+")
         team = f"/clients/{first.group(1)}"
         paths |= {"team": team, "attentions": team + "/attentions", "circle": team + "/circle"}
@@ -59,9 +76,18 @@ async def pages_for(page: Any, base: str) -> dict[str, str]:
 
 
 async def shoot(page: Any, folder: Path, name: str) -> None:
+    """The first screen, then the whole page with the window made as tall as the page: a
+    full_page shot of the window as it is draws position: fixed bars where the window's end
+    was, over the middle of the page."""
     folder.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(folder / f"{name}.png"))
+    size = page.viewport_size
+    tall = await page.evaluate("document.documentElement.scrollHeight")
+    await page.set_viewport_size({"width": size["width"], "height": max(tall, size["height"])})
+    tall = await page.evaluate("document.documentElement.scrollHeight")  # after any reflow
+    await page.set_viewport_size({"width": size["width"], "height": max(tall, size["height"])})
     await page.screenshot(path=str(folder / f"{name}-full.png"), full_page=True)
+    await page.set_viewport_size(size)
     print(folder / f"{name}.png", flush=True)
 
 
@@ -81,7 +107,7 @@ async def persona_shots(
     await page.goto(link)
     await page.get_by_role("button", name="Sign in to Patchwork").click()
     await page.get_by_role("heading", name="Your clients").wait_for()
-    paths = await pages_for(page, base)
+    paths = await pages_for(page, base, name)
     for viewport, (width, height) in viewports.items():
         await page.set_viewport_size({"width": width, "height": height})
         for page_name, path in paths.items():

@@ -4,6 +4,7 @@ only the environment each test gives it."""
 from __future__ import annotations
 
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from tests.conftest import VAPID_PRIVATE, VAPID_PUBLIC
 from tests.support import SmtpServer, free_port
 from web.core import check
 from web.core.settings import load, new_vapid_keys
+from web.demo.data import PERSONAS
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = sorted(p.stem for p in (ROOT / "models" / "migrations").glob("[0-9]*.py"))
@@ -160,3 +162,91 @@ async def test_check_refuses_a_vapid_pair_that_does_not_belong_together():
     garbled = load({"VAPID_PUBLIC_KEY": "nonsense", "VAPID_PRIVATE_KEY": VAPID_PRIVATE})
     with pytest.raises(check.Failed, match="P-256"):
         await check.check_vapid(garbled)
+
+
+def test_a_uk_pilot_is_set_up_from_the_command_line_for_its_first_administrator(tmp_path):
+    """Issue 18, item 6: load-areas (idempotent), add-organisation, then invite-admin."""
+    env = {"DATABASE_URL": sqlite(tmp_path / "uk.sqlite3"), "DEPLOYMENT": "UK-PILOTS"}
+    assert web("migrate", env=env, cwd=tmp_path).returncode == 0
+    early = web("add-organisation", "Anyone", "--area", "E07000197", env=env, cwd=tmp_path)
+    assert early.returncode == 1 and "load-areas first" in early.stderr
+    first = web("load-areas", env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines()[0] == (
+        "UK-PILOTS: 1 state, 1 county, 10 councils. Added 12 areas (12 in the database)."
+    )
+    again = web("load-areas", env=env, cwd=tmp_path)
+    assert "Added 0 areas (12 in the database)." in again.stdout and "Restart" not in again.stdout
+    refused = web("invite-admin", "it.lead@staffordshire.example", env=env, cwd=tmp_path)
+    assert refused.returncode == 1 and "add-organisation NAME --area CODE" in refused.stderr
+    county = web("add-organisation", "Staffs", "--area", "E10000028", env=env, cwd=tmp_path)
+    assert county.returncode == 1 and "'E10000028' is not a council area's code" in county.stderr
+    public = ["--area", "E07000197", "--domain", "gmail.com"]
+    assert (
+        "public email service"
+        in web("add-organisation", "X", *public, env=env, cwd=tmp_path).stderr
+    )
+    added = web(
+        "add-organisation",
+        "Staffordshire County Council",
+        "--area",
+        "E07000197",
+        "--domain",
+        "@Staffordshire.example",
+        "--domain",
+        "staffs.example",
+        "--service-type",
+        "Family Services",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert added.returncode == 0, added.stderr
+    assert added.stdout == (
+        "Added Staffordshire County Council (id 1) in E07000197, "
+        "owning staffordshire.example, staffs.example.\n"
+    )
+    twice = web("add-organisation", "Other", "--area", "E07000192", "--domain", "staffs.example",
+                env=env, cwd=tmp_path)  # fmt: skip
+    assert (
+        twice.returncode == 1 and "staffs.example already belongs to Staffordshire" in twice.stderr
+    )
+    invited = web("invite-admin", "it.lead@staffordshire.example", env=env, cwd=tmp_path)
+    assert invited.returncode == 0, invited.stderr
+    assert "Invited it.lead@staffordshire.example as an administrator." in invited.stdout
+    with sqlite3.connect(tmp_path / "uk.sqlite3") as database:
+        rows = database.execute(
+            "SELECT o.name, o.sensitive, o.service_type, a.code, group_concat(d.domain) FROM "
+            "organisation o JOIN area a ON a.id = o.area_id JOIN organisation_domain d "
+            "ON d.organisation_id = o.id GROUP BY o.id"
+        ).fetchall()
+    assert rows == [
+        ("Staffordshire County Council", 0, "Family Services", "E07000197",
+         "staffordshire.example,staffs.example"),
+    ]  # fmt: skip
+
+
+def test_load_demo_makes_the_numbers_asked_for_with_the_personas_intact(tmp_path):
+    """Issue 18, item 4: --practitioners in all (personas included), --clients in all."""
+    env = {"DATABASE_URL": sqlite(tmp_path / "demo.sqlite3")}
+    done = web("load-demo", "--clients", "700", "--practitioners", "120", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "120 practitioners, 700 clients," in done.stdout
+    with sqlite3.connect(tmp_path / "demo.sqlite3") as database:
+        count = lambda table: database.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: E731
+        assert (count("practitioner"), count("client")) == (120, 700)
+        personas = database.execute(
+            "SELECT p.name, p.email, p.role, o.name FROM practitioner p JOIN organisation o "
+            "ON o.id = p.organisation_id ORDER BY p.id LIMIT 6"
+        ).fetchall()
+        mia = database.execute(
+            "SELECT group_concat(p.name, ', ') FROM membership m JOIN practitioner p ON "
+            "p.id = m.practitioner_id JOIN client c ON c.id = m.client_id WHERE c.given_name = "
+            "'Mia' AND c.family_name = 'Thompson' AND c.other_names = 'Mimi' ORDER BY m.id"
+        ).fetchone()[0]
+        thompsons = database.execute(
+            "SELECT given_name, birth_date FROM client WHERE family_name = 'Thompson' "
+            "AND id <= 3 ORDER BY id"
+        ).fetchall()
+    assert personas == [(p.name, p.email, p.role, p.organisation) for p in PERSONAS]
+    assert mia == "Priya Nair, Aroha Ngata, Sam Lee"
+    assert thompsons == [("Jade", "1997-05-20"), ("Leo", "2019-08-02"), ("Mia", "2023-03-14")]

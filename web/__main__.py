@@ -40,10 +40,18 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "migrate":
         asyncio.run(run.migrate(settings))
     elif args.command == "load-demo":
-        asyncio.run(run.load_demo(settings, args.clients, args.seed))
+        asyncio.run(run.load_demo(settings, args.clients, args.seed, args.practitioners))
     elif args.command == "demo":
         asyncio.run(run.prepare_demo(settings))
         run.serve(settings, args.host, args.port)
+    elif args.command == "load-areas":
+        asyncio.run(run.load_areas(settings))
+    elif args.command == "add-organisation":
+        return asyncio.run(
+            run.add_organisation(
+                settings, args.name, args.area, args.domain, args.sensitive, args.service_type
+            )
+        )
     elif args.command == "invite-admin":
         return asyncio.run(run.invite_admin(settings, args.email))
     elif args.command == "retention":
@@ -65,8 +73,25 @@ def parser() -> argparse.ArgumentParser:
     load_demo = commands.add_parser("load-demo", help="fabricate the demo deployment")
     load_demo.add_argument("--clients", type=int, default=5000)
     load_demo.add_argument("--seed", type=int, default=1)
+    load_demo.add_argument(
+        "--practitioners",
+        type=int,
+        default=None,
+        help="in all, personas included (default: 7 to 11 a service, 374 for seed 1)",
+    )
     demo = commands.add_parser("demo", help="migrate, load the demo if empty, print links, serve")
     add_address(demo)
+    commands.add_parser("load-areas", help="add the DEPLOYMENT's area tree (only missing areas)")
+    organisation = commands.add_parser("add-organisation", help="add an organisation")
+    organisation.add_argument("name")
+    organisation.add_argument("--area", required=True, help="its council's code (models/data)")
+    organisation.add_argument(
+        "--domain", action="append", default=[], help="an email domain it owns (repeatable)"
+    )
+    organisation.add_argument("--service-type", default="Other", help="default: %(default)s")
+    organisation.add_argument(
+        "--sensitive", action="store_true", help="its people join teams discreetly"
+    )
     invite_admin = commands.add_parser("invite-admin", help="invite an administrator by email")
     invite_admin.add_argument("email")
     retention = commands.add_parser(

@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *onboarding.routes,
             *audit_log.routes,
         ],
-        middleware=[Middleware(AuthMiddleware, settings=settings)],
+        middleware=[Middleware(errors.OutageGuard), Middleware(AuthMiddleware, settings=settings)],
         exception_handlers=errors.exception_handlers,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

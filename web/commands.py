@@ -6,17 +6,22 @@ import asyncio
 import logging
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
 
 import uvicorn
 from tortoise.transactions import in_transaction
 
+from models.areas import Area
+from models.organisations import SERVICE_TYPES, Organisation, OrganisationDomain
 from models.practitioners import Practitioner
 from web.alerts import worker as delivery
 from web.core import audit_chain, db
 from web.core import check as checks
 from web.core import retention as retention_rules
+from web.core.areas import load_areas as area_tree_loader
+from web.core.areas import reference_rows
 from web.core.errors import loggable_path
 from web.core.settings import Settings, new_vapid_keys
 from web.demo import fabricate as demo
@@ -60,11 +65,15 @@ async def migrate(settings: Settings) -> None:
         print(f"  {name}")
 
 
-async def load_demo(settings: Settings, clients: int, seed: int) -> None:
+async def load_demo(
+    settings: Settings, clients: int, seed: int, practitioners: int | None = None
+) -> None:
     await db.migrate(settings.database_url)
     async with db.database(settings.database_url):
         started = time.perf_counter()
-        loaded = await demo.load_demo(settings.deployment, clients=clients, seed=seed)
+        loaded = await demo.load_demo(
+            settings.deployment, clients=clients, seed=seed, practitioners=practitioners
+        )
         took = time.perf_counter() - started
     print(
         f"Loaded the demo in {took:.1f} s: {loaded.organisations} organisations, "
@@ -100,6 +109,74 @@ async def worker(settings: Settings, on_start: Callable[[asyncio.Event], None]) 
         await delivery.run(settings, stop)
 
 
+async def load_areas(settings: Settings) -> None:
+    """Add the DEPLOYMENT's area tree (models/data) to the database: only the missing areas."""
+    async with db.database(settings.database_url):
+        await print_loaded_areas(settings.deployment)
+
+
+async def print_loaded_areas(deployment: str) -> dict[str, Area]:
+    before = await Area.all().count()
+    areas = await area_tree_loader(deployment)
+    kinds = Counter(row["kind"] for row in reference_rows(deployment))
+    shown = ", ".join(f"{n} {kind}{'' if n == 1 else 's'}" for kind, n in kinds.items())
+    added = len(areas) - before
+    print(f"{deployment}: {shown}. Added {added} areas ({len(areas)} in the database).")
+    if added:
+        print("Restart running web processes and workers: each reads the areas once.")
+    return areas
+
+
+async def add_organisation(  # noqa: PLR0913 (the command's options)
+    settings: Settings,
+    name: str,
+    area_code: str,
+    domains: list[str],
+    sensitive: bool,
+    service_type: str,
+) -> int:
+    """Create an organisation (the first of a deployment, say, to own the first
+    administrator's email domain): 0, or 1 with the reason on stderr."""
+    async with db.database(settings.database_url):
+        made, problem = await create_organisation(name, area_code, domains, sensitive, service_type)
+        owned = ", ".join(d.domain for d in await made.domains.all()) if made else ""
+    if made is None:
+        print(problem, file=sys.stderr)
+        return 1
+    owned = owned or "no email domains"
+    print(f"Added {made.name} (id {made.id}) in {area_code}, owning {owned}.")
+    return 0
+
+
+async def create_organisation(
+    name: str, area_code: str, domains: list[str], sensitive: bool, service_type: str
+) -> tuple[Organisation | None, str]:
+    """The organisation, with its domains, or None and why not (nothing is written then)."""
+    from web.admin.organisations_form import read_domains
+
+    name = " ".join(name.split())
+    area = await Area.get_or_none(code=area_code)
+    if area is None or area.kind != "council":
+        councils = "load-areas first" if not await Area.exists() else "see models/data"
+        return None, f"{area_code!r} is not a council area's code ({councils})."
+    if not name or len(name) > 200:
+        return None, "Give the organisation a name of at most 200 characters."
+    if service_type not in SERVICE_TYPES:
+        return None, f"--service-type must be one of: {', '.join(SERVICE_TYPES)}."
+    if await Organisation.exists(name=name):
+        return None, f"There is already an organisation named {name!r}."
+    wanted, problem = await read_domains(" ".join(domains), None, None)
+    if problem:
+        return None, problem
+    async with in_transaction():
+        made = await Organisation.create(
+            name=name, service_type=service_type, area=area, sensitive=sensitive
+        )
+        for domain in wanted:
+            await OrganisationDomain.create(domain=domain, organisation=made)
+    return made, ""
+
+
 async def invite_admin(settings: Settings, email: str) -> int:
     """Invite a state administrator (the first one of a deployment, say): the invitation is
     emailed, and its link printed here."""
@@ -117,8 +194,8 @@ async def invite_admin(settings: Settings, email: str) -> int:
             return 1
         if not await organisations_for(email):
             print(
-                f"No organisation owns the domain of {email}. Load the demo or add the "
-                "organisation and its email domain first.",
+                f"No organisation owns the domain of {email}. Add it first: python -m web "
+                "add-organisation NAME --area CODE --domain DOMAIN (or load the demo).",
                 file=sys.stderr,
             )
             return 1

@@ -1,5 +1,6 @@
 """Phone first: the team above the fold, a bottom bar on phones, targets big enough for a thumb,
-and every main page axe-clean at 320, 390 and 820 px."""
+every main page axe-clean at 320, 390 and 820 px, and strips of tabs that show every item, keep
+still from page to page and never scroll sideways."""
 
 from __future__ import annotations
 
@@ -39,6 +40,29 @@ async def assert_targets(page) -> None:
         if target["width"] < least - 0.5 or target["height"] < least - 0.5:
             small.append(f"{target['html']} is {target['width']:.0f}×{target['height']:.0f} px")
     assert not small, f"{page.url}: targets too small:\n" + "\n".join(small)
+
+
+#: Each item of a strip (its links), where it is and how wide the strip is inside.
+STRIP = """(selector) => {
+  const strip = document.querySelector(selector);
+  return {scroll: strip.scrollWidth, client: strip.clientWidth,
+          items: [...strip.querySelectorAll('a')].map(a => {
+            const box = a.getBoundingClientRect();
+            return {text: a.textContent.trim(), left: box.left, right: box.right, top: box.top,
+                    bottom: box.bottom, width: box.width, height: box.height,
+                    label: a.firstChild.nodeType === Node.TEXT_NODE};
+          })};
+}"""
+
+
+async def assert_every_item_in_view(page, selector: str, width: int) -> list[dict]:
+    """Every item of the strip inside the window, none scrolled out of sight, each 44 px tall."""
+    strip = await page.evaluate(STRIP, selector)
+    assert strip["scroll"] <= strip["client"] + 0.5, f"{selector} scrolls sideways: {strip}"
+    for item in strip["items"]:
+        assert item["left"] >= 0 and item["right"] <= width + 0.5, f"{item} is off screen"
+        assert item["height"] >= 43.5, item
+    return strip["items"]
 
 
 async def a_busy_team():
@@ -93,8 +117,24 @@ async def test_the_first_member_and_their_call_button_are_on_the_first_screen(
         "document.querySelector('#team').compareDocumentPosition("
         "document.querySelector('.help-banner')) & Node.DOCUMENT_POSITION_FOLLOWING"
     )
-    # The other actions are one tap away in "More"; leaving is marked as destructive.
+    # The other actions are one tap away in "More": the list drops down over the page, so
+    # neither its summary nor the team below it moves; leaving is marked as destructive.
+    summary = page.locator("details.menu > summary")
+    closed = await summary.bounding_box()
+    heading = await page.locator("main h2").first.bounding_box()
     menu = await team_menu(page)
+    assert await summary.bounding_box() == closed
+    assert await page.locator("main h2").first.bounding_box() == heading
+    listed = await menu.locator("ul").bounding_box()
+    assert listed["x"] >= 0 and listed["x"] + listed["width"] <= width + 0.5, listed
+    right = closed["x"] + closed["width"]
+    assert abs(listed["x"] + listed["width"] - right) <= 1  # right-aligned under the summary
+    for item in await menu.locator("li > a, li > button").all():  # a gap before each label
+        gap = await item.evaluate(
+            "el => el.querySelector('span').getBoundingClientRect().left"
+            " - el.querySelector('.icon').getBoundingClientRect().right"
+        )
+        assert gap >= 6, f"{await item.inner_text()!r}: {gap:.0f} px between icon and label"
     await axe(page)
     leave = menu.get_by_role("link", name="Leave team")
     colour = await leave.evaluate("el => getComputedStyle(el).color")
@@ -187,3 +227,57 @@ async def test_the_more_menu_and_the_confirmations_work_without_javascript(
     await page.get_by_text("Nothing open.").wait_for()
     assert (await Attention.get(client=mia)).resolved_at is not None
     await context.close()
+
+
+@pytest.mark.parametrize("width", [320, 390])
+async def test_the_tabs_fit_and_keep_still_from_tab_to_tab(open_page, live_server, width):
+    """The four tabs fit the phone's width, none scrolled out of sight; the current one (bold,
+    underlined) is as wide and its label as high as when it is not, so nothing moves."""
+    priya, mia = await a_busy_team()
+    page = await open_page(width=width, height=740)
+    await sign_in_as(page, live_server, priya)
+    seen = {}
+    for tab, path in (("Team", ""), ("Attentions", "/attentions"), ("Circle", "/circle")):
+        await page.goto(live_server.url(f"/clients/{mia.id}{path}"))
+        await axe(page)
+        items = await assert_every_item_in_view(page, ".tabs ul", width)
+        seen[tab] = [(round(i["left"]), round(i["width"])) for i in items]
+        labels = await page.evaluate(
+            """() => [...document.querySelectorAll('.tabs a')].map(a => {
+                const range = document.createRange();
+                range.selectNodeContents(a.firstChild);
+                return range.getBoundingClientRect().top;
+            })"""
+        )
+        assert max(labels) - min(labels) < 0.5, f"labels at {labels} on the {tab} tab"
+        await no_sideways_scroll(page, width)
+    assert seen["Team"] == seen["Attentions"] == seen["Circle"], seen
+
+
+@pytest.mark.parametrize("width", [320, 390])
+async def test_the_administration_menu_shows_every_item_and_the_heading_comes_first(
+    open_page, live_server, width
+):
+    grace = await support.local_admin()
+    page = await open_page(width=width, height=740)
+    await sign_in_as(page, live_server, grace)
+    await page.goto(live_server.url("/admin"))
+    nav = page.get_by_role("navigation", name="Administration")
+    items = await assert_every_item_in_view(page, ".admin-nav ul", width)
+    assert [item["text"] for item in items] == [
+        "Overview",
+        "Organisations",
+        "Practitioners",
+        "Invitations",
+        "Audit log",
+    ]
+    for link in await nav.get_by_role("link").all():
+        assert await link.is_visible()
+    # "Overview" first, then whose areas these are.
+    assert await page.evaluate(
+        "document.querySelector('main h1').compareDocumentPosition("
+        "document.querySelector('.admin-scope')) & Node.DOCUMENT_POSITION_FOLLOWING"
+    )
+    await axe(page)
+    await no_sideways_scroll(page, width)
+    await assert_targets(page)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tortoise import connections
+
 from models.audit import AuditEvent
 from tests import support
 from tests.web.helpers import sign_in
@@ -93,3 +95,25 @@ async def test_nobody_unlisted_shapes_a_result(client):
     await directory.read_words()  # read afresh, as every minute
     assert "Kim Warsame" not in (await client.get("/people", params={"q": "arsaz"})).text
     assert "Kim Warsame" in (await client.get("/people", params={"q": "warsam"})).text
+
+
+async def test_an_organisation_changed_by_any_process_is_found_at_once(client):
+    """Each process keeps the organisations in memory, stamped with a version triggers move on
+    any write (here plain SQL, as another process or an administrator's bulk edit would send):
+    the next search sees the change."""
+    priya = await support.practitioner()
+    await support.organisation("Sunshine Family Centre", "sunshine.example")
+    await sign_in(client, priya)
+    assert "Sunshine Family Centre" in (await client.get("/people?q=sunshine")).text
+    connection = connections.get("default")
+    await connection.execute_query(
+        "UPDATE organisation SET name = 'Ardeer Family Centre' "
+        "WHERE name = 'Sunshine Family Centre'"
+    )
+    assert "Family Centre" not in (await client.get("/people?q=sunshine")).text
+    assert "Ardeer Family Centre" in (await client.get("/clients/search?q=ardeer")).text
+    await connection.execute_query(
+        "DELETE FROM organisation_domain WHERE domain = 'sunshine.example'"
+    )
+    await connection.execute_query("DELETE FROM organisation WHERE name = 'Ardeer Family Centre'")
+    assert "Ardeer Family Centre" not in (await client.get("/people?q=family")).text

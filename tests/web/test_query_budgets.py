@@ -32,7 +32,6 @@ OVER_A_PAGE = {
     "the directory's words in a process's first search",
     ("GET", "/clients/{client_id:int}/join"): NOT_YET,
     ("GET", "/clients/{client_id:int}/attentions"): "a first view is recorded as seen",
-    ("GET", "/invitations"): NOT_YET,
     ("GET", "/sso/callback"): "signs in: a redirect, not a page",
     ("GET", "/admin"): NOT_YET,
     ("GET", "/admin/figures.csv"): NOT_YET,

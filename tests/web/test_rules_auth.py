@@ -309,7 +309,8 @@ async def test_the_middleware_finds_nobody_on_a_bare_request(settings):
 
     scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
     await auth.AuthMiddleware(app, settings)(scope, None, None)  # type: ignore[arg-type]
-    assert seen == [{"practitioner": None, "session": None, "unread": 0, "has_passkey": False}]
+    nobody = {"practitioner": None, "session": None, "unread": 0, "has_passkey": False}
+    assert seen == [{**nobody, "directory_version": None}]
     lifespan = {"type": "lifespan"}
     await auth.AuthMiddleware(app, settings)(lifespan, None, None)  # type: ignore[arg-type]
     assert seen[1:] == [{}]  # no session is looked up outside HTTP

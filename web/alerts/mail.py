@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
@@ -13,13 +13,21 @@ from models.notifications import Outbox
 from web.core.settings import Settings
 
 
+def message_id(settings: Settings, item: Outbox) -> str:
+    """One Message-ID per outbox row, the same on every attempt: should a worker die between
+    the SMTP server accepting a message and the row being marked sent, the copy sent again
+    carries the same id, so mail systems and readers can drop the duplicate."""
+    created = int(item.created_at.timestamp()) if item.created_at else 0
+    return f"<patchwork.outbox.{item.id}.{created}@{settings.rp_id}>"
+
+
 def build_message(settings: Settings, item: Outbox) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = item.recipient
     message["Subject"] = item.subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=settings.rp_id)
+    message["Message-ID"] = message_id(settings, item)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(item.body)
     for attachment in item.attachments:

@@ -23,6 +23,10 @@ from web.core.auth import me, signing_up
 from web.core.budgets import PAGE, queries
 from web.core.settings import Settings
 
+#: Seconds a push service has to accept the connection, and again to answer: one that never
+#: answers is a failed attempt, retried with the worker's backoff, not a stuck worker.
+TIMEOUT = 10.0
+
 BASE64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
 
 
@@ -125,7 +129,7 @@ async def send(settings: Settings, subscription: PushSubscription, payload: str)
             vapid_private_key=settings.vapid_private_key,
             vapid_claims={"sub": settings.vapid_subject},
             ttl=24 * 3600,
-            timeout=10,
+            timeout=TIMEOUT,
         )
     except WebPushException as error:
         status = error.response.status_code if error.response is not None else None

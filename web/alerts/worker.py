@@ -2,8 +2,12 @@
 
 Several workers may run at once. Each claims a row with a conditional UPDATE
 (only one can win it); on PostgreSQL candidates are read `FOR UPDATE SKIP LOCKED`
-so workers do not even queue behind each other. A claim is a lease: a worker that
-dies mid-send leaves the row to be retried when the lease runs out.
+so workers do not even queue behind each other. A claim is a lease
+(OUTBOX_LEASE_SECONDS): a worker that dies mid-send leaves the row to be retried when the
+lease runs out, and a worker whose batch outlasts its lease stops and releases the rest, so
+no row is ever held by two workers at once. Each row is marked sent straight after its own
+send, so a crash can repeat at most the one message in flight; an email carries a Message-ID
+derived from its row (mail.message_id), so a receiver can tell such a repeat for what it is.
 """
 
 from __future__ import annotations
@@ -34,13 +38,21 @@ MAX_ATTEMPTS = 10
 SCHEDULE_SECONDS = 300
 
 
-def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, … capped at 6 hours."""
-    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
+def backoff(attempts: int, first: timedelta = FIRST_RETRY) -> timedelta:
+    """30 s (OUTBOX_FIRST_RETRY_SECONDS), 1 min, 2 min, … capped at 6 hours."""
+    return min(first * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
 
 
-async def claim_due(limit: int = BATCH) -> list[Outbox]:
-    """Take up to `limit` due messages for this worker."""
+def lease(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.outbox_lease_seconds)
+
+
+def first_retry(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.outbox_first_retry_seconds)
+
+
+async def claim_due(limit: int = BATCH, held_for: timedelta = LEASE) -> list[Outbox]:
+    """Take up to `limit` due messages for this worker, each for a lease of `held_for`."""
     moment = now()
     due = Q(sent_at__isnull=True, failed_at__isnull=True, next_attempt_at__lte=moment) & (
         Q(locked_until__isnull=True) | Q(locked_until__lt=moment)
@@ -55,10 +67,11 @@ async def claim_due(limit: int = BATCH) -> list[Outbox]:
         )
         for item in candidates:
             won = await Outbox.filter(due, id=item.id).update(
-                locked_until=moment + LEASE, attempts=F("attempts") + 1
+                locked_until=moment + held_for, attempts=F("attempts") + 1
             )
             if won:
                 item.attempts += 1
+                item.locked_until = moment + held_for
                 claimed.append(item)
     return claimed
 
@@ -80,26 +93,40 @@ async def deliver(settings: Settings, item: Outbox) -> None:
 
 
 async def deliver_due(settings: Settings) -> int:
-    """Send every due message once; return how many were attempted."""
-    items = await claim_due()
-    for item in items:
+    """Send every due message once; return how many were attempted. A message is marked sent
+    as soon as it is; once the lease has run out, the rest of the batch is released untried
+    (another worker may already hold it)."""
+    items = await claim_due(held_for=lease(settings))
+    for index, item in enumerate(items):
+        if item.locked_until is not None and now() >= item.locked_until:
+            await _release(items[index:])
+            return index
         try:
             await deliver(settings, item)
         except Exception as error:  # noqa: BLE001 — any failure is recorded and retried
-            await _failed(item, error)
+            await _failed(item, error, first_retry(settings))
         else:
             await Outbox.filter(id=item.id).update(sent_at=now(), locked_until=None, last_error="")
     return len(items)
 
 
-async def _failed(item: Outbox, error: Exception) -> None:
+async def _release(items: list[Outbox]) -> None:
+    """Give back rows claimed but not tried, with their attempt uncounted; only while this
+    worker's lease is still the one on them."""
+    for item in items:
+        await Outbox.filter(
+            id=item.id, locked_until=item.locked_until, sent_at__isnull=True
+        ).update(locked_until=None, attempts=F("attempts") - 1)
+
+
+async def _failed(item: Outbox, error: Exception, first: timedelta = FIRST_RETRY) -> None:
     message = f"{type(error).__name__}: {error}"[:500]
     log.warning("outbox %s attempt %s failed: %s", item.id, item.attempts, message)
     changes: dict[str, object] = {"last_error": message, "locked_until": None}
     if item.attempts >= MAX_ATTEMPTS or isinstance(error, push.SubscriptionGone):
         changes["failed_at"] = now()
     else:
-        changes["next_attempt_at"] = now() + backoff(item.attempts)
+        changes["next_attempt_at"] = now() + backoff(item.attempts, first)
     await Outbox.filter(id=item.id).update(**changes)
 
 

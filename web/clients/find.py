@@ -35,9 +35,10 @@ def read_query(params: QueryParams) -> tuple[str, str, Query, dict[str, str]]:
     return text, born_text, Query(tuple(query_tokens(text)), born_on, born_in), errors
 
 
-# A page's four and the rate limit's, then colleagues and services (two); one more each in the
-# first search a process answers, which reads the client names' and the directory's
-# vocabularies whole (web/core/name_index.py, web/core/directory.py).
+# The session, the rate limit, the client groups, colleagues, the audit event: SEARCH. Services
+# come from memory (web/core/services.py). Beyond it only when something kept is read afresh:
+# the areas after they changed (web/core/scopes.py), the names' and the directory's words in a
+# process's first search, the organisations after one changed.
 @queries(SEARCH + 4)
 @signed_in
 async def find(request: Request) -> Response:
@@ -65,7 +66,9 @@ async def find(request: Request) -> Response:
     terms = directory.terms_of(text) if scope not in SCOPES[1:] else []
     if errors or not query.acceptable:
         if terms and not errors:
-            values["directory"] = await directory.find_brief(terms, local_area_ids(request, scopes))
+            values["directory"] = await directory.find_brief(
+                terms, local_area_ids(request, scopes), request.state.directory_version
+            )
             await audit.record_all([directory.searched(request, text, values["directory"])])
         return page_or_block(
             request,
@@ -101,7 +104,9 @@ async def find(request: Request) -> Response:
     wanted = [scope] if scope in SCOPES[1:] else ["local", *sorted(values["expanded"])]
     also = []
     if terms:
-        values["directory"] = await directory.find_brief(terms, local_area_ids(request, scopes))
+        values["directory"] = await directory.find_brief(
+            terms, local_area_ids(request, scopes), request.state.directory_version
+        )
         also = [directory.searched(request, text, values["directory"])]
     values["groups"] = await search_in(request, query, scopes, wanted, text, born_text, also)
     values["searched"] = True

@@ -54,6 +54,7 @@ class AuthMiddleware:
             state = scope.setdefault("state", {})
             state["practitioner"], state["session"] = None, None
             state["unread"], state["has_passkey"] = 0, False
+            state["directory_version"] = None  # unknown: web/core/services.py reads afresh
             await self._load(Headers(scope=scope), state)
         await self.app(scope, receive, send)
 
@@ -64,7 +65,7 @@ class AuthMiddleware:
         found = await read_session(token_hash(morsel.value))
         if found is None:
             return
-        session, unread, has_passkey = found
+        session = found.session
         moment = now()
         idle = timedelta(hours=self.settings.session_idle_hours)
         absolute = timedelta(days=self.settings.session_absolute_days)
@@ -79,7 +80,8 @@ class AuthMiddleware:
             session.last_seen_at = moment
             await Session.filter(id=session.id).update(last_seen_at=moment)
         state["practitioner"], state["session"] = session.practitioner, session
-        state["unread"], state["has_passkey"] = unread, has_passkey
+        state["unread"], state["has_passkey"] = found.unread, found.has_passkey
+        state["directory_version"] = found.directory_version
 
 
 async def start_session(

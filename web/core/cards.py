@@ -17,7 +17,7 @@ from web.core import access, clock, tables
 from web.core.areas import area_tree
 
 #: How the cards may be ordered, the dashboard's default first: open attentions and your own
-#: unconfirmed involvement on top, then recent activity, then the rest by name.
+#: unconfirmed involvement on top, then the rest by their latest activity.
 SORTS = ("urgent", "recent", "name")
 #: Activity this recent puts a card above the rest (below the urgent ones).
 RECENT_DAYS = 14
@@ -89,12 +89,11 @@ MY_CLIENTS_SQL = (
 
 NAMES = 'ranked."c__family_name", ranked."c__given_name", ranked."m__client_id"'
 #: Each sort's ORDER BY. NULLs sort differently in the two databases, so no key leaves one to
-#: chance: the last activity is never null (their own join is one), and among "the rest" the
-#: activity key is null for every card alike.
+#: chance: the last activity is never null (their own join is one).
 ORDERS = {
     "urgent": "ranked.tier, ranked.open_attentions DESC, "
     'CASE WHEN ranked."m__last_confirmed_at" < {due} THEN 0 ELSE 1 END, '
-    "CASE WHEN ranked.tier < 2 THEN ranked.last_activity END DESC, " + NAMES,
+    "ranked.last_activity DESC, " + NAMES,
     "recent": "CASE WHEN ranked.last_activity IS NULL THEN 1 ELSE 0 END, "
     "ranked.last_activity DESC, " + NAMES,
     "name": NAMES,

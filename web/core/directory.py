@@ -28,6 +28,7 @@ from models.audit import AuditEvent
 from models.organisations import Organisation
 from models.practitioners import SIGNUP_ANSWERED, Practitioner
 from web.core import access, audit, db
+from web.core import services as services_kept
 from web.core.name_index import Vocabulary, fold
 
 #: Results a group shows: the phone book's, and the one search box's (more are a tap away).
@@ -139,7 +140,6 @@ def _any_of(words: list[str], *fields: str) -> Q:
 
 
 PEOPLE_FIELDS = ("name", "job_title", "organisation__name")
-SERVICE_FIELDS = ("name", "service_type")
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,8 @@ class Search:
 
     exact: list[list[str]]
     people: Q
-    services: Q
+    #: Each term's forms, exact and typo, that a service's name or type may contain.
+    services: list[list[str]]
 
     def typos(self, *texts: str) -> int:
         """How many terms matched only through a typo: ranks exact matches first."""
@@ -190,7 +191,7 @@ async def widened(terms: list[str]) -> Search:
     return Search(
         exact=[forms for forms, _ in alternatives],
         people=reduce(and_, (_any_of(a + b, *PEOPLE_FIELDS) for a, b in alternatives)),
-        services=reduce(and_, (_any_of(a + b, *SERVICE_FIELDS) for a, b in alternatives)),
+        services=[a + b for a, b in alternatives],
     )
 
 
@@ -200,11 +201,14 @@ def _people(search: Search) -> Any:
     )
 
 
-async def _services(search: Search, area_ids: list[int], per_group: int) -> tuple[list, list]:
-    """Services in and outside these areas: one statement for both."""
-    services = await (
-        Organisation.filter(search.services).select_related("area").order_by("name")
-    ).limit(SERVICES_READ)
+async def _services(
+    search: Search, area_ids: list[int], per_group: int, version: int | None
+) -> tuple[list, list]:
+    """Services in and outside these areas, from the organisations this process keeps (no
+    statement while `version`, the request's, is the one kept: web/core/services.py)."""
+    services = services_kept.matching(
+        await services_kept.organisations(version), search.services, SERVICES_READ
+    )
     services.sort(key=search.service_rank)  # stable: by name within each rank
     local = set(area_ids)
     return (
@@ -213,8 +217,9 @@ async def _services(search: Search, area_ids: list[int], per_group: int) -> tupl
     )
 
 
-async def find(terms: list[str], area_ids: list[int]) -> Directory:
-    """The phone book's: PER_GROUP a group. People one statement a group, services one."""
+async def find(terms: list[str], area_ids: list[int], version: int | None) -> Directory:
+    """The phone book's: PER_GROUP a group. People one statement a group, services from
+    memory while the organisations' `version` stands."""
     search = await widened(terms)
     where = Q(organisation__area_id__in=area_ids)
 
@@ -223,7 +228,7 @@ async def find(terms: list[str], area_ids: list[int]) -> Directory:
         found.sort(key=search.person_rank)
         return found[:PER_GROUP]
 
-    local_services, other_services = await _services(search, area_ids, PER_GROUP)
+    local_services, other_services = await _services(search, area_ids, PER_GROUP, version)
     return Directory(
         local=Found(people=await ranked(_people(search).filter(where)), services=local_services),
         elsewhere=Found(
@@ -232,9 +237,9 @@ async def find(terms: list[str], area_ids: list[int]) -> Directory:
     )
 
 
-async def find_brief(terms: list[str], area_ids: list[int]) -> Directory:
-    """The one search box's: BRIEF people and BRIEF services, your areas first (one statement
-    each), with more a tap away in the phone book."""
+async def find_brief(terms: list[str], area_ids: list[int], version: int | None) -> Directory:
+    """The one search box's: BRIEF people and BRIEF services, your areas first (people one
+    statement, services from memory as `find`'s), with more a tap away in the phone book."""
     search = await widened(terms)
     mine = Case(When(organisation__area_id__in=area_ids, then="0"), default="1")
     people = await (
@@ -242,7 +247,7 @@ async def find_brief(terms: list[str], area_ids: list[int]) -> Directory:
     )
     people.sort(key=lambda p: (p.elsewhere, search.person_rank(p)))  # type: ignore[attr-defined]
     people = people[:BRIEF]
-    local_services, other_services = await _services(search, area_ids, BRIEF)
+    local_services, other_services = await _services(search, area_ids, BRIEF, version)
     local = set(area_ids)
     return Directory(
         local=Found(

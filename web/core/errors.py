@@ -6,10 +6,12 @@ import logging
 import re
 from http import HTTPStatus
 
+import asyncpg
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from tortoise.exceptions import BaseORMException, DBConnectionError
 
 from web.core.render import page_or_block
 
@@ -24,12 +26,18 @@ TITLES = {
     422: "Please check what you entered",
     429: "Too many requests",
     500: "Sorry, something went wrong",
+    503: "Patchwork is briefly unavailable",
 }
 MESSAGES = {
     401: "Your session has ended. Sign in again to carry on.",
     404: "Check the address, or go back to your clients.",
     500: "The problem has been logged. Please try again in a few minutes.",
+    503: "Patchwork cannot reach its database just now. Nothing you saved before is lost. "
+    "Please try again in a minute.",
 }
+
+#: Seconds a 503 page asks clients to wait before trying again.
+RETRY_AFTER = "30"
 
 
 def error_page(
@@ -90,7 +98,79 @@ def loggable_path(path: str) -> str:
     return JOIN_TOKEN.sub("/join/[token]", path)
 
 
+def database_unreachable(exc: BaseException) -> bool:
+    """True when `exc` (or what caused it) says the database cannot be reached: refused or
+    dropped connections, a connect or statement timeout, a server shutting down."""
+    outage = (
+        OSError,
+        TimeoutError,
+        DBConnectionError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.exceptions.ConnectionDoesNotExistError,
+        asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, cannot connect now
+    )
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, outage):
+            return True
+        if isinstance(current, asyncpg.InterfaceError) and "closed" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+async def unavailable(request: Request, exc: Exception) -> Response:
+    """The database is down: a 503 page at once (with Retry-After), never a hang or a 500."""
+    log.warning(
+        "database unreachable on %s %s: %s: %s",
+        request.method,
+        loggable_path(request.url.path),
+        type(exc).__name__,
+        exc,
+    )
+    return error_page(request, 503, headers={"Retry-After": RETRY_AFTER})
+
+
+class OutageGuard:
+    """ASGI middleware around the session lookup and the routes: while the database is
+    unreachable, answer the 503 page instead of letting the error reach the server (which
+    would log it as a crash and drop the connection). Any other error passes on."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started or not database_unreachable(exc):
+                raise
+            response = await unavailable(Request(scope, receive), exc)
+            await response(scope, receive, send)
+
+
+async def database_error(request: Request, exc: Exception) -> Response:
+    """A database error raised by a route: 503 when the database is unreachable, else 500."""
+    if database_unreachable(exc):
+        return await unavailable(request, exc)
+    return await server_error(request, exc)
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
+    if database_unreachable(exc):
+        return await unavailable(request, exc)
     log.exception(
         "unhandled error on %s %s", request.method, loggable_path(request.url.path), exc_info=exc
     )
@@ -113,4 +193,15 @@ def _default_phrase(status_code: int) -> str:
     return HTTPStatus(status_code).phrase
 
 
-exception_handlers = {HTTPException: http_error, Exception: server_error}
+def _exception_handlers() -> dict[type[Exception], object]:
+    # Raised in a route, these are handled where they are raised (not re-raised to the
+    # server); raised in a middleware (the session's lookup), server_error sorts them.
+    database = (BaseORMException, asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+    return {
+        HTTPException: http_error,
+        **dict.fromkeys(database, database_error),
+        Exception: server_error,
+    }
+
+
+exception_handlers = _exception_handlers()

@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse
 from web.core import clock, references
 from web.core.cookies import csrf_token
 from web.core.legal_bases import basis_label
+from web.core.wording import wording
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
@@ -180,6 +181,8 @@ def join_url(context: Any, client: Any) -> str:
 env.globals["static_url"] = static_url
 env.globals["basis_label"] = basis_label
 env.globals["join_url"] = join_url
+#: `wording(settings.deployment).lang` and the rest: the words that differ per deployment.
+env.globals["wording"] = wording
 env.filters["ago"] = ago
 env.filters["month"] = month
 env.filters["when"] = when

@@ -4,6 +4,7 @@ afresh on every request, which cost more than the database answering it)."""
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 from tortoise import connections
 
@@ -14,13 +15,15 @@ from web.core import tables
 
 #: The session, its practitioner and their organisation, and beside them what every page's
 #: layout shows: the unread badge, and whether they have a passkey yet (the dashboard offers
-#: one). One statement, written once (the ORM would build it afresh on every request).
+#: one), and the organisations' version (web/core/services.py). One statement, written once
+#: (the ORM would build it afresh on every request).
 SESSION_SQL = (
     "SELECT {columns}, "
     "(SELECT COUNT(*) FROM notification n WHERE n.practitioner_id = s.practitioner_id "
     "AND n.read_at IS NULL) AS unread, "
     "(SELECT COUNT(*) FROM passkey_credential k WHERE k.practitioner_id = s.practitioner_id) "
-    "AS passkeys "
+    "AS passkeys, "
+    "(SELECT d.version FROM directory_version d WHERE d.id = 1) AS directory_version "
     "FROM session s JOIN practitioner p ON p.id = s.practitioner_id "
     "JOIN organisation o ON o.id = p.organisation_id WHERE s.token_hash = {mark}"
 )
@@ -34,9 +37,17 @@ def session_sql(sqlite: bool) -> str:
     )
 
 
-async def read_session(hashed: str) -> tuple[Session, int, bool] | None:
+@dataclass(frozen=True)
+class Found:
+    session: Session
+    unread: int
+    has_passkey: bool
+    directory_version: int
+
+
+async def read_session(hashed: str) -> Found | None:
     """The session with this token hash (practitioner and organisation loaded), the unread
-    count and whether the practitioner has a passkey, or None."""
+    count, whether the practitioner has a passkey, and the organisations' version; or None."""
     rows = await connections.get("default").execute_query_dict(
         session_sql(tables.dialect() == "sqlite"), [hashed]
     )
@@ -47,4 +58,4 @@ async def read_session(hashed: str) -> tuple[Session, int, bool] | None:
     practitioner = tables.as_model(Practitioner, row, "p")
     practitioner.organisation = tables.as_model(Organisation, row, "o")
     session.practitioner = practitioner
-    return session, int(row["unread"]), bool(row["passkeys"])
+    return Found(session, int(row["unread"]), bool(row["passkeys"]), int(row["directory_version"]))

@@ -53,6 +53,10 @@ class Settings:
     run_worker_in_web: bool = True
     #: Proxies whose X-Forwarded-For/-Proto uvicorn believes (comma-separated IPs or networks).
     forwarded_allow_ips: str = "127.0.0.1"
+    #: How long a worker's claim on an outbox row lasts before another worker may take it.
+    outbox_lease_seconds: float = 300.0
+    #: The first retry's wait after a failed delivery (then doubling, capped at 6 hours).
+    outbox_first_retry_seconds: float = 30.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -124,6 +128,8 @@ def load(environ: dict[str, str] | None = None) -> Settings:
             "RUN_WORKER_IN_WEB", cast=bool, default=environment != "production"
         ),
         forwarded_allow_ips=config("FORWARDED_ALLOW_IPS", default="127.0.0.1").strip(),
+        outbox_lease_seconds=config("OUTBOX_LEASE_SECONDS", cast=float, default=300.0),
+        outbox_first_retry_seconds=config("OUTBOX_FIRST_RETRY_SECONDS", cast=float, default=30.0),
     )
     _check(settings)
     if not settings.secret_key:
@@ -133,6 +139,8 @@ def load(environ: dict[str, str] | None = None) -> Settings:
 
 
 def _check(settings: Settings) -> None:
+    if settings.outbox_lease_seconds <= 0 or settings.outbox_first_retry_seconds <= 0:
+        raise SettingsError("OUTBOX_LEASE_SECONDS and OUTBOX_FIRST_RETRY_SECONDS must be positive")
     _check_proxies(settings.forwarded_allow_ips)
     _check_database_folder(settings.database_url)
     if not settings.production:

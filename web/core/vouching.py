@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from models.invitations import Invitation
 from models.organisations import Organisation, OrganisationDomain
 from models.practitioners import Practitioner
+from web.core import services
 from web.core.forms import MAX_ID, form_int
 
 
@@ -34,20 +35,28 @@ def may_name_any(inviter: Practitioner) -> bool:
     return inviter.role == "state_admin"
 
 
-async def nameable_organisations(inviter: Practitioner) -> list[Organisation]:
-    """What an inviter may name: their own organisation; any, for a state administrator."""
-    if may_name_any(inviter):
-        return await Organisation.all().order_by("name")
+async def own_organisation(inviter: Practitioner) -> Organisation:
+    """The inviter's organisation: the one read with the session, or read now."""
+    loaded = inviter.organisation
+    if isinstance(loaded, Organisation):
+        return loaded
     await inviter.fetch_related("organisation")
-    return [inviter.organisation]
+    return inviter.organisation
+
+
+async def nameable_organisations(inviter: Practitioner, version: int | None) -> list[Organisation]:
+    """What an inviter may name: their own organisation; any, for a state administrator (from
+    the organisations each process keeps, as of the request's `version`)."""
+    if may_name_any(inviter):
+        return list((await services.organisations(version)).organisations)
+    return [await own_organisation(inviter)]
 
 
 async def named_organisation(inviter: Practitioner, raw: object) -> Organisation | None:
     """The organisation an invitation form names (the inviter's own when it names none), or
     None when this inviter may not name it."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        await inviter.fetch_related("organisation")
-        return inviter.organisation
+        return await own_organisation(inviter)
     wanted = form_int(raw, low=1, high=MAX_ID)
     if wanted is None:
         return None

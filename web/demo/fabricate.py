@@ -12,12 +12,13 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from models.areas import Area
 from models.organisations import Organisation, OrganisationDomain
 from models.practitioners import AdminArea, Practitioner, PractitionerArea
-from web.core import clock
+from web.core import clock, db
 from web.core.areas import load_areas
 from web.demo.clients import _ClientBuilder
 from web.demo.data import (
@@ -44,8 +45,11 @@ def ascii_slug(text: str) -> str:
     return "".join(ch for ch in plain.lower() if ch.isalnum())
 
 
-async def load_demo(deployment: str, clients: int = 5000, seed: int = 1) -> Loaded:
-    """Fabricate the demo deployment into an empty, migrated database."""
+async def load_demo(
+    deployment: str, clients: int = 5000, seed: int = 1, practitioners: int | None = None
+) -> Loaded:
+    """Fabricate the demo deployment into an empty, migrated database: `practitioners` in all,
+    personas included, or (None) 7 to 11 in each organisation (374 in all for seed 1)."""
     if await Practitioner.exists():
         raise SystemExit(
             "The database already holds practitioners: load the demo into an empty one."
@@ -61,15 +65,17 @@ async def load_demo(deployment: str, clients: int = 5000, seed: int = 1) -> Load
     async with in_transaction():
         areas = await load_areas(deployment)
         organisations = await _organisations(areas)
-        practitioners = await _practitioners(rng, areas, organisations)
-        builder = _ClientBuilder(rng, areas, practitioners, today)
-        builder.thompsons(practitioners)
-        builder.personas_caseload(practitioners)
+        people = await _practitioners(rng, areas, organisations, practitioners)
+        builder = _ClientBuilder(rng, areas, people, today)
+        builder.thompsons(people)
+        builder.personas_caseload(people)
         builder.fill(clients)
         await builder.save()
+    if db.dialect() == "postgres":  # fresh statistics, so the planner knows the sizes
+        await connections.get("default").execute_script("ANALYZE")
     return Loaded(
         organisations=len(organisations),
-        practitioners=len(practitioners),
+        practitioners=len(people),
         clients=len(builder.clients),
         memberships=len(builder.memberships),
         attentions=len(builder.attentions),
@@ -118,8 +124,21 @@ def _titles_for(organisation: Organisation) -> tuple[str, ...]:
     return ("Practitioner",)
 
 
+def _staff_counts(rng: random.Random, organisations: int, wanted: int | None) -> list[int]:
+    """How many staff each organisation gets: 7 to 11 each, or `wanted` shared out evenly."""
+    if wanted is None:
+        return [rng.randint(7, 11) for _ in range(organisations)]
+    if wanted < len(PERSONAS):
+        raise SystemExit(f"--practitioners must be at least {len(PERSONAS)} (the personas).")
+    share, extra = divmod(wanted - len(PERSONAS), organisations)
+    return [share + (i < extra) for i in range(organisations)]
+
+
 async def _practitioners(
-    rng: random.Random, areas: dict[str, Area], organisations: dict[str, Organisation]
+    rng: random.Random,
+    areas: dict[str, Area],
+    organisations: dict[str, Organisation],
+    wanted: int | None = None,
 ) -> list[Practitioner]:
     people: list[Practitioner] = []
     emails: set[str] = set()
@@ -143,12 +162,14 @@ async def _practitioners(
         people.append(practitioner)
     staff: list[Practitioner] = []
     chosen: list[tuple[int, int]] = []  # (index into staff, area id)
-    for organisation in organisations.values():
-        if organisation.name == "Municipal Association of Victoria":
-            continue
-        domain = (await organisation.domains.all())[0].domain
+    employers = [o for o in organisations.values() if o.name != "Municipal Association of Victoria"]
+    domains = {d.organisation_id: d.domain for d in await OrganisationDomain.all()}  # type: ignore[attr-defined]
+    counts = None if wanted is None else _staff_counts(rng, len(employers), wanted)
+    for index, organisation in enumerate(employers):
+        domain = domains[organisation.id]
         titles = _titles_for(organisation)
-        for _ in range(rng.randint(7, 11)):
+        count = rng.randint(7, 11) if counts is None else counts[index]
+        for _ in range(count):
             given, family = rng.choice(GIVEN_NAMES), rng.choice(FAMILY_NAMES)
             local = f"{ascii_slug(given)}.{ascii_slug(family)}"
             email, n = f"{local}@{domain}", 1
@@ -171,9 +192,8 @@ async def _practitioners(
             )
             chosen.append((len(staff) - 1, organisation.area_id))  # type: ignore[attr-defined]
     await Practitioner.bulk_create(staff, batch_size=500)
-    saved = await Practitioner.filter(email__in=[p.email for p in staff]).select_related(
-        "organisation"
-    )
+    personas = [p.email for p in PERSONAS]
+    saved = await Practitioner.exclude(email__in=personas).select_related("organisation")
     by_email = {p.email: p for p in saved}
     ordered = [by_email[p.email] for p in staff]
     await PractitionerArea.bulk_create(

@@ -20,9 +20,10 @@ from web.core.render import page_or_block
 from web.core.scopes import my_areas
 
 
-# The session, people in and outside your areas, services, the audit event; one more when the
-# practitioner's areas are read afresh (web/core/scopes.py), one in a process's first search
-# (the directory's words, web/core/directory.py).
+# The session, people in and outside your areas, the audit event: PAGE (services come from
+# memory, web/core/services.py). Beyond it only when something kept is read afresh: the areas
+# after they changed (web/core/scopes.py), the directory's words in a process's first search,
+# the organisations after one changed.
 @queries(PAGE + 3)
 @signed_in
 async def search(request: Request) -> Response:
@@ -33,7 +34,7 @@ async def search(request: Request) -> Response:
     if terms:
         areas = (await my_areas(me(request))).mine
         area_ids = [a.id for a in areas] or [me(request).organisation.area_id]  # type: ignore[attr-defined]
-        found = await directory.find(terms, area_ids)
+        found = await directory.find(terms, area_ids, request.state.directory_version)
         groups = found.groups
         await audit.record_all([directory.searched(request, q, found)])
     return page_or_block(

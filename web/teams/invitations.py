@@ -168,7 +168,9 @@ async def invitations_page(
             "invitations": invitations,
             "everyone": councils is None,
             "in_areas": bool(councils),
-            "organisations": await vouching.nameable_organisations(me(request)),
+            "organisations": await vouching.nameable_organisations(
+                me(request), request.state.directory_version
+            ),
             "status": status,
             "email": email,
             "errors": errors or {},
@@ -179,7 +181,7 @@ async def invitations_page(
     )
 
 
-@queries(5)
+@queries(PAGE)
 @signed_in
 async def index(request: Request) -> Response:
     return await invitations_page(request)

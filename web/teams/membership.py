@@ -1,20 +1,24 @@
-"""Joining and leaving a team: the pages and forms (the rules are web/core/membership.py)."""
+"""Joining and leaving a team, and a discreet member's choice to be seen: the pages and forms
+(the rules are web/core/membership.py)."""
 
 from __future__ import annotations
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from tortoise.expressions import RawSQL
+from tortoise.transactions import in_transaction
 
 from models.clients import Client
+from models.teams import Membership
 from web.core import access, audit, ratelimit, references
-from web.core.auth import me, signed_in
+from web.core.auth import me, now, signed_in
 from web.core.budgets import PAGE, queries
 from web.core.errors import error_page, too_many_requests, too_many_searches
-from web.core.membership import join, leave
+from web.core.membership import alert_team, go_discreet, join, leave
 from web.core.render import page_or_block
-from web.teams.team import client_or_404, join_this_team
+from web.teams.team import client_or_404, join_this_team, mine, team_or_refusal
 
 #: Joins of one client's team a practitioner may make in an hour (each one tells the team).
 JOINS_PER_HOUR = 3
@@ -170,9 +174,73 @@ async def leave_team(request: Request) -> Response:
     return RedirectResponse("/?left=1", status_code=303)
 
 
+async def own_visibility(
+    request: Request, record_view: bool = True
+) -> tuple[Client, Membership] | Response:
+    """The client and this member's own membership, for a member who may be discreet."""
+    found = await team_or_refusal(request, record_view)
+    if isinstance(found, Response):
+        return found
+    client, team = found
+    own = mine(request, team)
+    if not (me(request).organisation.sensitive or own.discreet):
+        raise HTTPException(403, "Only members from a sensitive service can be discreet.")
+    return client, own
+
+
+@queries(PAGE)
+@signed_in
+async def visibility_form(request: Request) -> Response:
+    """Before changing: exactly what the team will and will not see."""
+    found = await own_visibility(request)
+    if isinstance(found, Response):
+        return found
+    client, own = found
+    return page_or_block(
+        request, "teams/visibility.html", {"client": client, "mine": own, "tab": "team"}
+    )
+
+
+@queries(10)
+@signed_in
+async def visibility(request: Request) -> Response:
+    """A member from a sensitive service chooses to be visible to the team, or discreet.
+
+    Becoming visible starts the team's view of you now: your card, "joined" in History
+    today, and an alert, as for anyone who joins. Nothing you did while discreet is
+    attributed to you. Becoming discreet again reads to the team as leaving (go_discreet)."""
+    found = await own_visibility(request, record_view=False)  # the change is audited
+    if isinstance(found, Response):
+        return found
+    client, own = found
+    form = await request.form()
+    wanted = str(form.get("discreet", "")) == "yes"
+    if form.get("confirmed") != "yes":
+        return RedirectResponse(f"/clients/{client.id}/visibility", status_code=303)
+    if wanted == own.discreet:
+        return RedirectResponse(f"/clients/{client.id}", status_code=303)
+    if wanted:  # to the team, this is someone leaving
+        await go_discreet(request, client, own)
+        return RedirectResponse(f"/clients/{client.id}?done=visibility", status_code=303)
+    moment = now()
+    async with in_transaction():
+        # Choosing to be seen confirms the involvement too: an old check-in date would
+        # show "not confirmed since" a day from before the team could see them.
+        await Membership.filter(id=own.id).update(
+            discreet=False, visible_since=moment, last_confirmed_at=moment
+        )
+        await audit.record(
+            request, "team.visibility", client_id=client.id, area_id=client.area_id, discreet=False
+        )
+        await alert_team(request, client, me(request), "joined")  # to the team, a join
+    return RedirectResponse(f"/clients/{client.id}?done=visibility", status_code=303)
+
+
 routes = [
     Route("/clients/{client_id:int}/join", join_form, methods=["GET"]),
     Route("/clients/{client_id:int}/join", join_team, methods=["POST"]),
+    Route("/clients/{client_id:int}/visibility", visibility_form, methods=["GET"]),
+    Route("/clients/{client_id:int}/visibility", visibility, methods=["POST"]),
     Route("/clients/{client_id:int}/leave", leave_form, methods=["GET"]),
     Route("/clients/{client_id:int}/leave", leave_team, methods=["POST"]),
 ]

@@ -12,7 +12,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from tortoise.transactions import in_transaction
 
 from models.attentions import Attention
 from models.audit import AuditEvent
@@ -21,10 +20,9 @@ from models.teams import Membership
 from web.core import access, audit, clock
 from web.core.access import lapsed_before
 from web.core.areas import area_tree
-from web.core.auth import me, now, signed_in
+from web.core.auth import me, signed_in
 from web.core.budgets import PAGE, queries
 from web.core.errors import error_page
-from web.core.membership import alert_team, go_discreet
 from web.core.render import page_or_block
 from web.core.settings import Settings
 
@@ -192,72 +190,8 @@ async def contact_today(request: Request) -> Response:
     return RedirectResponse(f"/clients/{client.id}?done=contact", status_code=303)
 
 
-async def own_visibility(
-    request: Request, record_view: bool = True
-) -> tuple[Client, Membership] | Response:
-    """The client and this member's own membership, for a member who may be discreet."""
-    found = await team_or_refusal(request, record_view)
-    if isinstance(found, Response):
-        return found
-    client, team = found
-    own = mine(request, team)
-    if not (me(request).organisation.sensitive or own.discreet):
-        raise HTTPException(403, "Only members from a sensitive service can be discreet.")
-    return client, own
-
-
-@queries(PAGE)
-@signed_in
-async def visibility_form(request: Request) -> Response:
-    """Before changing: exactly what the team will and will not see."""
-    found = await own_visibility(request)
-    if isinstance(found, Response):
-        return found
-    client, own = found
-    return page_or_block(
-        request, "teams/visibility.html", {"client": client, "mine": own, "tab": "team"}
-    )
-
-
-@queries(10)
-@signed_in
-async def visibility(request: Request) -> Response:
-    """A member from a sensitive service chooses to be visible to the team, or discreet.
-
-    Becoming visible starts the team's view of you now: your card, "joined" in History
-    today, and an alert, as for anyone who joins. Nothing you did while discreet is
-    attributed to you. Becoming discreet again reads to the team as leaving (go_discreet)."""
-    found = await own_visibility(request, record_view=False)  # the change is audited
-    if isinstance(found, Response):
-        return found
-    client, own = found
-    form = await request.form()
-    wanted = str(form.get("discreet", "")) == "yes"
-    if form.get("confirmed") != "yes":
-        return RedirectResponse(f"/clients/{client.id}/visibility", status_code=303)
-    if wanted == own.discreet:
-        return RedirectResponse(f"/clients/{client.id}", status_code=303)
-    if wanted:  # to the team, this is someone leaving
-        await go_discreet(request, client, own)
-        return RedirectResponse(f"/clients/{client.id}?done=visibility", status_code=303)
-    moment = now()
-    async with in_transaction():
-        # Choosing to be seen confirms the involvement too: an old check-in date would
-        # show "not confirmed since" a day from before the team could see them.
-        await Membership.filter(id=own.id).update(
-            discreet=False, visible_since=moment, last_confirmed_at=moment
-        )
-        await audit.record(
-            request, "team.visibility", client_id=client.id, area_id=client.area_id, discreet=False
-        )
-        await alert_team(request, client, me(request), "joined")  # to the team, a join
-    return RedirectResponse(f"/clients/{client.id}?done=visibility", status_code=303)
-
-
 routes = [
     Route("/clients/{client_id:int}", show, methods=["GET"]),
     Route("/clients/{client_id:int}/history", history, methods=["GET"]),
     Route("/clients/{client_id:int}/contact", contact_today, methods=["POST"]),
-    Route("/clients/{client_id:int}/visibility", visibility_form, methods=["GET"]),
-    Route("/clients/{client_id:int}/visibility", visibility, methods=["POST"]),
 ]
