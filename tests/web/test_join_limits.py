@@ -206,17 +206,24 @@ async def test_offering_duplicates_counts_against_the_search_limit(client, setti
 
 
 async def test_toggling_visibility_linking_and_raising_cannot_flood_a_team(client):
-    """Becoming visible over and over alerts the team once an hour (with joins and leaves);
-    linking and unlinking a circle alerts each team once; attentions are capped at 10."""
+    """Becoming visible over and over alerts the team once an hour (with joins and leaves) and
+    counts as a join (three an hour, as leaving and joining again would); linking and unlinking
+    a circle alerts each team once; attentions are capped at 10."""
     priya, aroha, sam, tom, mia, leo = await support.thompson_siblings()
     await sign_in(client, sam)
     token = await csrf_token(client, f"/clients/{mia.id}")
+    seen = []
     for wanted in ("no", "yes") * 5:
         toggled = await client.post(
             f"/clients/{mia.id}/visibility",
             data={"discreet": wanted, "confirmed": "yes", "csrf_token": token},
         )
-        assert toggled.status_code == 303
+        if wanted == "no":
+            seen.append(toggled.status_code)
+        else:
+            assert toggled.status_code == 303
+    assert seen == [303, 303, 303, 429, 429]
+    assert await Membership.filter(practitioner=sam, client=mia, discreet=False).count() == 3
     assert await Notification.filter(practitioner=aroha, kind="joined").count() == 1
     client.cookies.clear()
     await sign_in(client, priya)

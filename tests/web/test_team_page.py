@@ -309,6 +309,9 @@ async def test_a_sensitive_member_can_become_visible_and_discreet_again(client):
     await sign_in(client, priya)
     team = (await client.get(f"/clients/{mia.id}")).text
     assert "Sam Lee" in team
+    # As any join reads: contact today, not a date (or "not recorded") from discreet days.
+    sams_card = team.split("Sam Lee", 1)[1].split("</article>", 1)[0]
+    assert "Last contact today" in sams_card, sams_card
     history = (await client.get(f"/clients/{mia.id}/history")).text
     assert "Sam Lee" in history
     assert "A team member</strong> raised an attention: Please call me" in history
@@ -395,7 +398,7 @@ async def test_becoming_visible_shows_nothing_from_the_discreet_time(client):
         team = (await client.get(f"/clients/{mia.id}")).text
         card = team[team.index("Sam Lee") :]
         card = card[: card.index("</article>")]
-        assert "Last contact not recorded" in card
+        assert "Last contact today" in card  # as any join: not a date from discreet days
         assert "Not confirmed since" not in card
         attentions = (await client.get(f"/clients/{mia.id}/attentions")).text
         # Aroha and Priya have seen it; Sam's view from while discreet does not count.

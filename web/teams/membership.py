@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from models.clients import Client
 from models.teams import Membership
-from web.core import access, audit, ratelimit, references
+from web.core import access, audit, clock, ratelimit, references
 from web.core.auth import me, now, signed_in
 from web.core.budgets import PAGE, queries
 from web.core.errors import error_page, too_many_requests, too_many_searches
@@ -131,7 +131,10 @@ async def join_team(request: Request) -> Response:
         errors["working_with"] = "Tick the box to confirm you are working with this client"
     if errors:
         return await _join_page(request, client, role, errors, ref, 422)
-    if not await ratelimit.hit(f"join:{me(request).id}:{client.id}", JOINS_PER_HOUR):
+    # A discreet join tells nobody, so it is not counted; becoming visible is (visibility).
+    discreet = me(request).organisation.sensitive
+    key = f"join:{me(request).id}:{client.id}"
+    if not discreet and not await ratelimit.hit(key, JOINS_PER_HOUR):
         area_id = client.area_id  # type: ignore[attr-defined]
         await audit.record(request, "team.join_limited", client_id=client.id, area_id=area_id)
         return too_many_requests(
@@ -201,7 +204,7 @@ async def visibility_form(request: Request) -> Response:
     )
 
 
-@queries(10)
+@queries(11)
 @signed_in
 async def visibility(request: Request) -> Response:
     """A member from a sensitive service chooses to be visible to the team, or discreet.
@@ -222,12 +225,27 @@ async def visibility(request: Request) -> Response:
     if wanted:  # to the team, this is someone leaving
         await go_discreet(request, client, own)
         return RedirectResponse(f"/clients/{client.id}?done=visibility", status_code=303)
+    # Each time the team sees someone join counts as a join does (an hour holds
+    # JOINS_PER_HOUR), so being seen and going discreet again, over and over, leaves no more
+    # "joined" lines in History than leaving and joining again could.
+    if not await ratelimit.hit(f"join:{me(request).id}:{client.id}", JOINS_PER_HOUR):
+        area_id = client.area_id  # type: ignore[attr-defined]
+        await audit.record(request, "team.join_limited", client_id=client.id, area_id=area_id)
+        return too_many_requests(
+            request,
+            f"You have let this client's team see you {JOINS_PER_HOUR} times in the last hour, "
+            "the most Patchwork allows, because each time tells the team. Try again later.",
+        )
     moment = now()
     async with in_transaction():
-        # Choosing to be seen confirms the involvement too: an old check-in date would
-        # show "not confirmed since" a day from before the team could see them.
+        # Choosing to be seen confirms the involvement too, and reads as any join does: an
+        # old check-in date would show "not confirmed since" a day from before the team could
+        # see them, and the contact date from then is not the team's to see.
         await Membership.filter(id=own.id).update(
-            discreet=False, visible_since=moment, last_confirmed_at=moment
+            discreet=False,
+            visible_since=moment,
+            last_confirmed_at=moment,
+            last_contact_on=clock.today(),
         )
         await audit.record(
             request, "team.visibility", client_id=client.id, area_id=client.area_id, discreet=False
