@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import re
+import socket
 from http import HTTPStatus
 
 import asyncpg
@@ -98,11 +100,25 @@ def loggable_path(path: str) -> str:
     return JOIN_TOKEN.sub("/join/[token]", path)
 
 
+#: What a connection attempt's plain OSError carries (asyncio joins one per address tried
+#: into "Multiple exceptions: ..."), as against a file's or a template's OSError, which is a bug.
+_CONNECT_ERRNOS = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT}
+
+
+def _connect_failed(error: OSError) -> bool:
+    text = str(error)
+    return (
+        error.errno in _CONNECT_ERRNOS or "Connect call failed" in text
+        or text.startswith("Multiple exceptions")
+    )  # fmt: skip
+
+
 def database_unreachable(exc: BaseException) -> bool:
     """True when `exc` (or what caused it) says the database cannot be reached: refused or
     dropped connections, a connect or statement timeout, a server shutting down."""
     outage = (
-        OSError,
+        ConnectionError,  # refused, reset, aborted, a broken pipe
+        socket.gaierror,  # the database's host name does not resolve
         TimeoutError,
         DBConnectionError,
         asyncpg.PostgresConnectionError,
@@ -116,6 +132,8 @@ def database_unreachable(exc: BaseException) -> bool:
         if isinstance(current, outage):
             return True
         if isinstance(current, asyncpg.InterfaceError) and "closed" in str(current):
+            return True
+        if type(current) is OSError and _connect_failed(current):
             return True
         current = current.__cause__ or current.__context__
     return False

@@ -56,6 +56,20 @@ def _shown(request: Request, client: Client | None, ref: str) -> Client | None:
     return client
 
 
+async def _join_refused(request: Request, client: Client, did: str) -> Response | None:
+    """None while this practitioner may still let `client`'s team see them join this hour;
+    else the refusal (audited). `did` says what they did JOINS_PER_HOUR times."""
+    if await ratelimit.hit(f"join:{me(request).id}:{client.id}", JOINS_PER_HOUR):
+        return None
+    area_id = client.area_id  # type: ignore[attr-defined]
+    await audit.record(request, "team.join_limited", client_id=client.id, area_id=area_id)
+    return too_many_requests(
+        request,
+        f"You have {did} {JOINS_PER_HOUR} times in the last hour, the most Patchwork allows, "
+        "because each time tells the team. Try again later, or call someone on the team.",
+    )
+
+
 async def _find_first(request: Request) -> Response:
     """A join page reached without a reference: nothing about any client, the same page for
     every id (existing or not), and audited."""
@@ -132,17 +146,10 @@ async def join_team(request: Request) -> Response:
     if errors:
         return await _join_page(request, client, role, errors, ref, 422)
     # A discreet join tells nobody, so it is not counted; becoming visible is (visibility).
-    discreet = me(request).organisation.sensitive
-    key = f"join:{me(request).id}:{client.id}"
-    if not discreet and not await ratelimit.hit(key, JOINS_PER_HOUR):
-        area_id = client.area_id  # type: ignore[attr-defined]
-        await audit.record(request, "team.join_limited", client_id=client.id, area_id=area_id)
-        return too_many_requests(
-            request,
-            f"You have joined this client's team {JOINS_PER_HOUR} times in the last hour, the "
-            "most Patchwork allows, because every join alerts the team. Try again later, or "
-            "call someone on the team.",
-        )
+    if not me(request).organisation.sensitive:
+        refused = await _join_refused(request, client, "joined this client's team")
+        if refused is not None:
+            return refused
     await join(request, me(request), client, role)
     return RedirectResponse(f"/clients/{client.id}", status_code=303)
 
@@ -228,14 +235,9 @@ async def visibility(request: Request) -> Response:
     # Each time the team sees someone join counts as a join does (an hour holds
     # JOINS_PER_HOUR), so being seen and going discreet again, over and over, leaves no more
     # "joined" lines in History than leaving and joining again could.
-    if not await ratelimit.hit(f"join:{me(request).id}:{client.id}", JOINS_PER_HOUR):
-        area_id = client.area_id  # type: ignore[attr-defined]
-        await audit.record(request, "team.join_limited", client_id=client.id, area_id=area_id)
-        return too_many_requests(
-            request,
-            f"You have let this client's team see you {JOINS_PER_HOUR} times in the last hour, "
-            "the most Patchwork allows, because each time tells the team. Try again later.",
-        )
+    refused = await _join_refused(request, client, "let this client's team see you")
+    if refused is not None:
+        return refused
     moment = now()
     async with in_transaction():
         # Choosing to be seen confirms the involvement too, and reads as any join does: an
