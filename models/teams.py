@@ -12,6 +12,9 @@ if TYPE_CHECKING:
     from models.practitioners import Practitioner
 
 END_REASONS = ("case_closed", "transferred", "lapsed", "other")
+#: What TeamEvent records: the lead professional named, or gone with their membership, and the
+#: family's card shared, opened (once a day) and withdrawn.
+TEAM_EVENTS = ("lead_named", "lead_gone", "card_shared", "card_opened", "card_withdrawn")
 
 
 class Membership(Model):
@@ -48,6 +51,9 @@ class Membership(Model):
     checkin_requested_at = fields.DatetimeField(null=True)
     #: When the team was told this involvement is no longer confirmed (once per lapse).
     lapse_alerted_at = fields.DatetimeField(null=True)
+    #: The team's lead professional, the family's main contact (a partial unique index keeps
+    #: one current lead per client). Never a discreet membership. Ends with the membership.
+    lead = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "membership"
@@ -88,3 +94,38 @@ class JoinCode(Model):
 
     def __str__(self) -> str:
         return f"join code {self.id}"
+
+
+class TeamEvent(Model):
+    """Something History shows besides joins, leaves and attentions (TEAM_EVENTS).
+
+    Only what a visible member did is recorded with their name: a discreet member can neither
+    name a lead nor share the family's card.
+    """
+
+    id = fields.IntField(primary_key=True)
+    client_id: int
+    actor_id: int | None
+    subject_id: int | None
+    client: fields.ForeignKeyRelation[Client] = fields.ForeignKeyField(
+        "models.Client", related_name="team_events", on_delete=fields.CASCADE
+    )
+    #: One of TEAM_EVENTS.
+    kind = fields.CharField(max_length=20)
+    #: Who did it (a visible member), or null for the family opening their card.
+    actor: fields.ForeignKeyNullableRelation[Practitioner] = fields.ForeignKeyField(
+        "models.Practitioner", related_name="team_events", null=True, on_delete=fields.SET_NULL
+    )
+    #: Who it was about: the lead named, or the lead who left.
+    subject: fields.ForeignKeyNullableRelation[Practitioner] = fields.ForeignKeyField(
+        "models.Practitioner", related_name="team_events_about", null=True,
+        on_delete=fields.SET_NULL,
+    )  # fmt: skip
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "team_event"
+        indexes = (("client_id", "at"),)
+
+    def __str__(self) -> str:
+        return f"team event {self.id}"

@@ -24,7 +24,7 @@ from models.clients import Client
 from models.invitations import Invitation
 from models.notifications import Notification
 from models.search import ClientNameWord
-from models.teams import JoinCode, Membership
+from models.teams import JoinCode, Membership, TeamEvent
 from web.core import clock, jobs
 from web.core.settings import Settings
 
@@ -43,6 +43,7 @@ class Removed:
     attentions: int = 0
     circle_links: int = 0
     join_codes: int = 0
+    team_events: int = 0
     search_postings: int = 0
     notifications: int = 0
     invitations_unlinked: int = 0
@@ -88,6 +89,7 @@ async def _counted(client_ids: list[int]) -> Removed:
         attentions=await attentions.count(),
         circle_links=await CircleLink.filter(_either_end(client_ids)).count(),
         join_codes=await JoinCode.filter(client_id__in=client_ids).count(),
+        team_events=await TeamEvent.filter(client_id__in=client_ids).count(),
         search_postings=await ClientNameWord.filter(client_id__in=client_ids).count(),
         notifications=await Notification.filter(client_id__in=client_ids).count(),
         invitations_unlinked=await Invitation.filter(client_id__in=client_ids).count(),
@@ -107,6 +109,7 @@ async def _remove(client_ids: list[int]) -> Removed:
         await Membership.filter(client_id__in=client_ids).delete()
         await CircleLink.filter(_either_end(client_ids)).delete()
         await JoinCode.filter(client_id__in=client_ids).delete()
+        await TeamEvent.filter(client_id__in=client_ids).delete()
         await ClientNameWord.filter(client_id__in=client_ids).delete()
         await Notification.filter(client_id__in=client_ids).delete()
         await Invitation.filter(client_id__in=client_ids).update(client_id=None)
