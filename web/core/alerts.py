@@ -35,6 +35,10 @@ SAYS = {
     "invited_to_team": "A colleague has invited you to join a client's team.",
     "checkin_due": "Please confirm you are still working with one of your clients.",
     "membership_lapsed": "A team member has not confirmed they are still involved.",
+    "lead_named": "A lead professional has been named on one of your clients' teams.",
+    "lead_gone": "One of your clients' teams no longer has a lead professional.",
+    "card_shared": "A member has shared one of your clients' teams with the family.",
+    "card_withdrawn": "A family's card for one of your clients' teams has been withdrawn.",
 }
 #: What a push notification shows on a lock screen: nothing more specific than this.
 LOCK_SCREEN = "A team you're on has changed"
