@@ -9,8 +9,8 @@ SQLite file, signs each persona in through the link the demo prints, and writes,
 (tablet, landscape): DIR/<persona>/<viewport>/<page>.png, the first screen as the practitioner
 sees it, and <page>-full.png, the whole page (taken with the window as tall as the page, so
 the phone's fixed bottom bar sits at the end, not over the middle). Pages: sign-in, dashboard,
-search, team, attentions, circle, history, notifications, profile, phone book and, for
-administrators, the admin dashboard. Each persona opens their own natural client (see CLIENTS:
+search, team, attentions, circle, history, lead professional, notifications, profile, phone
+book and, for administrators, the admin dashboard. Each persona opens their own natural client (see CLIENTS:
 Tom's Leo Thompson, whose circle shows the linked clients' teams), else their first.
 It prints one line per file and asserts nothing: the pictures are for people to look at.
 """
@@ -67,6 +67,7 @@ async def pages_for(page: Any, base: str, persona: str = "") -> dict[str, str]:
         team = f"/clients/{first.group(1)}"
         paths |= {"team": team, "attentions": team + "/attentions", "circle": team + "/circle"}
         paths["history"] = team + "/history"
+        paths["lead"] = team + "/lead"
     else:
         paths["search"] = "/clients/search?q=thompson"
     paths |= {"notifications": "/notifications", "profile": "/profile", "phone-book": "/people"}

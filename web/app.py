@@ -30,6 +30,7 @@ from web.signin import passkeys, sso
 from web.signup import guide, ways_in
 from web.signup import steps as signup
 from web.teams import attentions, checkins, circles, invitations, join_codes, meetings, membership
+from web.teams import lead as team_lead
 from web.teams import team as teams
 
 #: Bodies smaller than this travel uncompressed (gzip's overhead would outweigh it).
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *find_clients.routes,
             *add_client.routes,
             *membership.routes,
+            *team_lead.routes,
             *teams.routes,
             *join_codes.routes,
             *attentions.routes,

@@ -12,7 +12,7 @@ from models.attentions import Attention
 from models.practitioners import AdminArea
 from models.teams import Membership
 from tests import support
-from web.core import access, cards, clock, references
+from web.core import access, cards, clock, history, references
 from web.core.areas import forget_area_tree
 from web.core.scopes import administered_council_ids, my_areas, search_scopes
 
@@ -113,7 +113,7 @@ async def test_the_history_names_each_event_its_kind_and_who_newest_first(db):
         access.ever_visible_to(priya), client_id=mia.id
     ).select_related("practitioner__organisation")
     attentions = await Attention.filter(client_id=mia.id).select_related("raised_by")
-    events = access.history_events(priya, memberships, attentions)
+    events = history.history_events(priya, memberships, attentions)
     assert [(e.at, e.kind, e.who, e.text) for e in events] == [
         (start + timedelta(days=7), "left", "Tom Walker", "left the team (other)"),
         (

@@ -154,6 +154,7 @@ def pages(world: World) -> list[str]:
         f"/clients/{mia}/join",
         f"/clients/{mia}/leave",
         f"/clients/{mia}/checkin",
+        f"/clients/{mia}/lead",
         f"/clients/{leo}",
         f"/clients/{leo}/circle",
         f"/clients/{leo}/history",
@@ -223,6 +224,7 @@ async def visible_story(world: World, as_: Signed) -> None:
     await post(priya, f"/clients/{world.mia}/attentions", text="Missed two appointments")
     await aroha.get(f"/clients/{world.mia}/attentions")
     await post(aroha, f"/clients/{world.mia}/contact")
+    await post(priya, f"/clients/{world.mia}/lead", member=str(world.aroha.id))
     await post(
         priya,
         f"/clients/{world.mia}/meeting",

@@ -37,3 +37,33 @@ async def test_going_discreet_again_reads_as_leaving(settings, afterwards):
     first = await in_world(settings, True, goes_discreet)
     second = await in_world(settings, True, leaves)
     assert_same(first, second)
+
+
+async def test_a_lead_going_discreet_reads_as_the_lead_leaving(settings):
+    """Sam, seen by the team, is agreed on as lead professional. Going discreet again must read
+    exactly as the lead leaving: the label goes, History says the team has no lead, and the
+    one alert the lead's departure sends goes out; nothing tells the two apart."""
+
+    async def lead_then(world: World, as_: Signed) -> None:
+        sam = await as_(world.sam)
+        await post(sam, f"/clients/{world.mia}/visibility", discreet="no", confirmed="yes")
+        await visible_story(world, as_)  # Aroha is named lead there: then Sam is agreed on
+        priya = await as_(world.priya)
+        await post(priya, f"/clients/{world.mia}/lead", member=str(world.sam.id))
+
+    async def goes_discreet(world: World, as_: Signed) -> None:
+        await lead_then(world, as_)
+        sam = await as_(world.sam)
+        await post(sam, f"/clients/{world.mia}/visibility", discreet="yes", confirmed="yes")
+
+    async def leaves(world: World, as_: Signed) -> None:
+        await lead_then(world, as_)
+        sam = await as_(world.sam)
+        await post(sam, f"/clients/{world.mia}/leave", reason="other")
+
+    first = await in_world(settings, True, goes_discreet)
+    second = await in_world(settings, True, leaves)
+    history = [seen for key, seen in first.items() if key.startswith("Priya Nair GET /clients/")
+               and key.endswith("/history")]  # fmt: skip
+    assert any("so it has no lead professional" in text for _status, text in history)
+    assert_same(first, second)

@@ -22,6 +22,8 @@ GROUPS: dict[str, dict[str, str]] = {
         "team.joined": "Joined the client's team",
         "team.left": "Left the client's team",
         "team.visibility": "Changed whether the team sees them",
+        "team.lead_named": "Named the team's lead professional",
+        "team.lead_cleared": "Recorded that the team has no lead professional",
         "team.confirmed": "Confirmed their involvement",
         "team.contact": "Recorded contact with the client",
         "team.invited": "Invited someone to the client's team",

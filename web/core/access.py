@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 
@@ -150,20 +149,15 @@ def ever_visible_to(viewer: Practitioner) -> Q:
     return Q(discreet=False) | Q(practitioner_id=viewer.id)
 
 
-@dataclass(frozen=True)
-class Event:
-    at: datetime
-    kind: str
-    who: str
-    text: str
+def may_lead(membership: Membership) -> bool:
+    """Whether this membership may be the lead professional: current and seen by the team (a
+    discreet lead would show the team they are there)."""
+    return membership.ended_at is None and not membership.discreet
 
 
-LEFT_BECAUSE = {
-    "case_closed": "case closed",
-    "transferred": "transferred",
-    "lapsed": "involvement not confirmed",
-    "other": "other reason",
-}
+def lead_of(team: list[Membership]) -> Membership | None:
+    """The current lead among `team` (as its viewer sees it: never a discreet member)."""
+    return next((m for m in team if m.lead and may_lead(m)), None)
 
 
 #: How the team sees whoever did something it may not attribute.
@@ -232,40 +226,6 @@ def seen_and_acknowledged(
         if row.acknowledged_at and (start is None or row.acknowledged_at >= start):
             acknowledged[row.attention_id].add(row.practitioner_id)
     return seen, acknowledged
-
-
-def history_events(
-    viewer: Practitioner, memberships: list[Membership], attentions: list[Attention]
-) -> list[Event]:
-    """The team's history as `viewer` may see it, newest first. Someone discreet is never
-    named, and resolutions never name anyone (so a discreet member's read like anyone's)."""
-    visible_ids = {m.practitioner_id for m in memberships}
-    events: list[Event] = []
-    for m in memberships:
-        organisation = m.practitioner.organisation.name
-        events.append(
-            Event(
-                joined_at(viewer, m),
-                "joined",
-                m.practitioner.name,
-                f"joined as {m.role}, {organisation}",
-            )
-        )
-        if m.ended_at:
-            events.append(
-                Event(
-                    m.ended_at,
-                    "left",
-                    m.practitioner.name,
-                    f"left the team ({LEFT_BECAUSE.get(m.end_reason, 'other')})",
-                )
-            )
-    for a in attentions:
-        raiser = attention_raiser(viewer, a, visible_ids)
-        events.append(Event(a.created_at, "attention", raiser, f"raised an attention: {a.text}"))
-        if a.resolved_at:
-            events.append(Event(a.resolved_at, "resolved", UNNAMED, "resolved an attention"))
-    return sorted(events, key=lambda e: e.at, reverse=True)
 
 
 def listed_in_phone_book() -> Q:

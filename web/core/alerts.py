@@ -37,6 +37,7 @@ SAYS = {
     "membership_lapsed": "A team member has not confirmed they are still involved.",
     "lead_named": "A lead professional has been named on one of your clients' teams.",
     "lead_gone": "One of your clients' teams no longer has a lead professional.",
+    "lead_left": "The lead professional has left the team around one of your clients.",
     "card_shared": "A member has shared one of your clients' teams with the family.",
     "card_withdrawn": "A family's card for one of your clients' teams has been withdrawn.",
 }

@@ -54,7 +54,8 @@ class ClientCard:
 
 #: What the viewer may see happen on a team, as moments: members joining (from when the team
 #: saw them) and leaving, their contact (none from while they were discreet), attentions
-#: raised and resolved. Nothing of a discreet member's, so the order gives no one away.
+#: raised and resolved, what History shows besides (TeamEvent: only visible members act
+#: there). Nothing of a discreet member's, so the order gives no one away.
 ACTIVITY_SQL = (
     "SELECT CASE WHEN e.practitioner_id = {viewer} THEN e.started_at "
     "ELSE COALESCE(e.visible_since, e.started_at) END AS at FROM membership e "
@@ -65,7 +66,8 @@ ACTIVITY_SQL = (
     "AND {visible_e} AND (e.practitioner_id = {viewer} OR e.visible_since IS NULL "
     "OR e.last_contact_on >= e.visible_since) "
     "UNION ALL SELECT a.created_at FROM attention a WHERE a.client_id = m.client_id "
-    "UNION ALL SELECT a.resolved_at FROM attention a WHERE a.client_id = m.client_id"
+    "UNION ALL SELECT a.resolved_at FROM attention a WHERE a.client_id = m.client_id "
+    "UNION ALL SELECT t.at FROM team_event t WHERE t.client_id = m.client_id"
 )
 
 #: The teams a practitioner is on, each with its client, how many members they can see, how

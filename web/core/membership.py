@@ -8,7 +8,7 @@ signup (joining the team an invitation named).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from starlette.requests import Request
 from tortoise.exceptions import IntegrityError
@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from models.clients import Client
 from models.practitioners import Practitioner
-from models.teams import END_REASONS, Membership
+from models.teams import END_REASONS, Membership, TeamEvent
 from web.core import access, audit, clock
 from web.core.alerts import tell_team_once
 from web.core.clock import now
@@ -140,8 +140,9 @@ async def leave(
             area_id=client.area_id,  # type: ignore[attr-defined]
             reason=reason,
         )
+        kind = await lead_gone_with(client.id, membership, membership.ended_at)
         if not membership.discreet:
-            await alert_team(request, client, practitioner, "left")
+            await alert_team(request, client, practitioner, kind)
     return membership
 
 
@@ -174,7 +175,8 @@ async def go_discreet(request: Request, client: Client, own: Membership) -> None
             area_id=client.area_id,  # type: ignore[attr-defined]
             discreet=True,
         )
-        await alert_team(request, client, own.practitioner, "left")
+        kind = await lead_gone_with(client.id, own, moment)
+        await alert_team(request, client, own.practitioner, kind)
 
 
 async def alert_team(request: Request, client: Client, actor: Practitioner, kind: str) -> None:
@@ -189,3 +191,19 @@ async def alert_team(request: Request, client: Client, actor: Practitioner, kind
         f"/clients/{client.id}",
         topic="membership",
     )
+
+
+async def lead_gone_with(client_id: int, membership: Membership, at: datetime | None) -> str:
+    """A membership just ended (call in its transaction): if it was the lead's, the team has
+    none now, and History says so. Returns the alert the departure sends: "lead_left" for the
+    lead (one alert says both), else "left"."""
+    if not membership.lead or membership.discreet:
+        return "left"
+    await TeamEvent.create(
+        client_id=client_id,
+        kind="lead_gone",
+        actor_id=None,
+        subject_id=membership.practitioner_id,  # type: ignore[attr-defined]
+        at=at or now(),
+    )
+    return "lead_left"

@@ -164,7 +164,7 @@ async def leave_form(request: Request) -> Response:
     return page_or_block(request, "teams/leave.html", {"client": client, "errors": {}})
 
 
-@queries(13)
+@queries(14)  # a lead's departure adds History's "no lead" line
 @signed_in
 async def leave_team(request: Request) -> Response:
     """Leave the team; the membership stays in the team's history."""
@@ -211,7 +211,7 @@ async def visibility_form(request: Request) -> Response:
     )
 
 
-@queries(11)
+@queries(12)
 @signed_in
 async def visibility(request: Request) -> Response:
     """A member from a sensitive service chooses to be visible to the team, or discreet.

@@ -13,7 +13,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from models.attentions import Attention
 from models.audit import AuditEvent
 from models.clients import Client
 from models.teams import Membership
@@ -23,6 +22,7 @@ from web.core.areas import area_tree
 from web.core.auth import me, signed_in
 from web.core.budgets import PAGE, queries
 from web.core.errors import error_page
+from web.core.history import attentions_and_events, history_events
 from web.core.render import page_or_block
 from web.core.settings import Settings
 
@@ -122,7 +122,9 @@ async def show(request: Request) -> Response:
         return found
     client, team = found
     others = [m for m in team if m.practitioner_id != me(request).id]
-    team = others + [mine(request, team)]  # colleagues first: you do not call yourself
+    # The lead first (the team's main contact), then colleagues: you do not call yourself.
+    lead = access.lead_of(team)
+    team = sorted(others + [mine(request, team)], key=lambda m: m != lead)
     mailto = "mailto:" + ",".join(quote(m.practitioner.email, safe="@") for m in others)
     return page_or_block(
         request,
@@ -133,6 +135,7 @@ async def show(request: Request) -> Response:
             "mine": mine(request, team),
             "mailto": mailto,
             "others": others,
+            "lead": lead,
             "since": {m.id: access.joined_at(me(request), m) for m in team},
             "last_contact": {m.id: access.last_contact_seen(me(request), m) for m in team},
             "tab": "team",
@@ -159,10 +162,8 @@ async def history(request: Request) -> Response:
     await audit.record(
         request, "team.viewed", client_id=client.id, area_id=client.area_id, tab="history"
     )
-    attentions = await Attention.filter(client_id=client.id).select_related(
-        "raised_by", "resolved_by"
-    )
-    events = access.history_events(practitioner, memberships, attentions)
+    attentions, team_events = await attentions_and_events(client.id)
+    events = history_events(practitioner, memberships, attentions, team_events)
     return page_or_block(
         request,
         "teams/history.html",
