@@ -113,3 +113,43 @@ async def test_every_team_action_on_a_phone_and_a_tablet(open_page, live_server,
     assert not await Membership.filter(
         client=mia, practitioner=priya, ended_at__isnull=True
     ).exists()
+
+
+@pytest.mark.parametrize("width", [320, 820])
+async def test_recording_the_lead_professional_by_keyboard(open_page, live_server, width):
+    """From the More menu to the team page with Aroha first and labelled, by keyboard alone,
+    then her "Your clients" card says she is the lead; axe on every page."""
+    priya = await support.practitioner()
+    aroha = await support.practitioner(
+        "Aroha Ngata",
+        "aroha.ngata@dffh.example",
+        await support.organisation("DFFH — Child Protection", "dffh.example"),
+        job_title="Child Protection Practitioner",
+    )
+    mia = await support.client()
+    await support.member(mia, priya)
+    await support.member(mia, aroha)
+
+    page = await open_page(width=width, height=900)
+    await sign_in_as(page, live_server, priya)
+    await page.get_by_role("link", name="Mia Thompson").click()
+    await page.get_by_text("No lead professional").wait_for()
+    await axe(page)
+    await (await team_menu(page)).get_by_role("link", name="Lead professional…").click()
+    await page.get_by_role("heading", name="Lead professional for Mia Thompson").wait_for()
+    await axe(page)
+    await no_sideways_scroll(page, width)
+    await page.get_by_label("Aroha Ngata").focus()
+    await page.keyboard.press("Space")
+    await page.get_by_role("button", name="Save the lead professional").focus()
+    await page.keyboard.press("Enter")
+    await page.get_by_text("The lead professional is recorded").wait_for()
+    await axe(page)
+    first_card = page.locator("#team .member-card").first
+    assert "Lead professional" in await first_card.inner_text()
+    assert "Aroha Ngata" in await first_card.get_by_role("heading").inner_text()
+    assert await Membership.filter(client=mia, practitioner=aroha, lead=True).exists()
+
+    await sign_in_as(page, live_server, aroha)
+    await page.get_by_text("You are the lead").wait_for()
+    await axe(page)
