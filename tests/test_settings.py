@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,6 +61,34 @@ def test_development_defaults_work_with_nothing_set():
 def test_refuses_an_unknown_environment():
     with pytest.raises(SettingsError):
         load({"ENVIRONMENT": "staging"})
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "complaint"),
+    [
+        ("SEARCH_RATE_PER_HOUR", "abc", "SEARCH_RATE_PER_HOUR must be a whole number, not 'abc'"),
+        ("RUN_WORKER_IN_WEB", "maybe", "RUN_WORKER_IN_WEB must be true or false, not 'maybe'"),
+        ("SESSION_IDLE_HOURS", "12h", "SESSION_IDLE_HOURS must be a number, not '12h'"),
+    ],
+)
+def test_a_value_that_cannot_be_read_is_named_not_a_traceback(variable, value, complaint):
+    with pytest.raises(SettingsError, match=re.escape(complaint)):
+        load({variable: value})
+    started = subprocess.run(
+        [sys.executable, "-m", "web", "check"],
+        env={**os.environ, variable: value},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode == 2 and complaint in started.stderr
+    assert "Traceback" not in started.stderr + started.stdout
+
+
+def test_an_empty_value_means_the_default():
+    settings = load({"RUN_WORKER_IN_WEB": "", "SEARCH_RATE_PER_HOUR": "", "CHECKIN_DAYS": ""})
+    assert settings.run_worker_in_web and settings.search_rate_per_hour == 60
+    assert settings.checkin_days == 90
 
 
 def test_every_setting_is_documented_in_the_readme_and_env_example():

@@ -7,8 +7,10 @@ import ipaddress
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.config import Config, Environ
@@ -96,7 +98,21 @@ class Settings:
 
 def load(environ: dict[str, str] | None = None) -> Settings:
     """Read settings from the environment and refuse an unsafe production setup."""
-    config = Config(environ=Environ(environ if environ is not None else dict(os.environ)))
+    raw = Config(environ=Environ(environ if environ is not None else dict(os.environ)))
+
+    def config(key: str, cast: Callable[[Any], Any] | None = None, default: Any = None) -> Any:
+        """`key`'s value: its default when unset or empty (as `.env.example` leaves some), and
+        a SettingsError naming it, not a traceback, when it cannot be read as `cast`."""
+        if cast is None:
+            return raw(key, default=default)
+        if raw(key, default="") == "":
+            return default
+        try:
+            return raw(key, cast=cast)
+        except ValueError:
+            kind = {bool: "true or false", int: "a whole number", float: "a number"}[cast]
+            raise SettingsError(f"{key} must be {kind}, not {raw(key)!r}") from None
+
     environment = config("ENVIRONMENT", default="development")
     if environment not in ("development", "production"):
         raise SettingsError("ENVIRONMENT must be 'development' or 'production'")
