@@ -37,7 +37,6 @@ OVER_A_PAGE = {
     ("GET", "/admin/figures.csv"): NOT_YET,
     ("GET", "/admin/growth.csv"): NOT_YET,
     ("GET", "/admin/organisations"): NOT_YET,
-    ("GET", "/admin/organisations/new"): NOT_YET,
     ("GET", "/admin/organisations/{organisation_id:int}"): NOT_YET,
     ("GET", "/admin/practitioners"): NOT_YET,
     ("GET", "/admin/practitioners/{practitioner_id:int}"): NOT_YET,

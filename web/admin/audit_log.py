@@ -74,7 +74,7 @@ async def page(
     )
 
 
-@budgets.queries(11)
+@budgets.queries(9)
 @administrator
 async def audit_log(request: Request) -> Response:
     """The events the administrator may see, newest first, 50 a page."""
@@ -109,7 +109,7 @@ def safe(cell: str) -> str:
     return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
 
 
-@budgets.queries(11)
+@budgets.queries(9)
 @administrator
 async def audit_csv(request: Request) -> Response:
     """Every event the filters match (at most CSV_CAP), newest first, as the table shows them."""

@@ -63,7 +63,7 @@ def sets_sign_ins(request: Request) -> bool:
     return me(request).role == "state_admin"
 
 
-@queries(10)
+@queries(8)
 @administrator
 async def index(request: Request) -> Response:
     """The organisations based in the councils looked after, filtered and a page at a time."""
@@ -148,7 +148,7 @@ async def choices_for(request: Request, organisation: Organisation | None) -> fo
     )
 
 
-@queries(6)
+@queries(PAGE)
 @administrator
 async def new(request: Request) -> Response:
     """A blank form for a new organisation."""
@@ -156,7 +156,7 @@ async def new(request: Request) -> Response:
     return await form_page(request, None, choices, await form.values_of(None, choices))
 
 
-@queries(14)
+@queries(12)
 @administrator
 async def edit(request: Request) -> Response:
     """The form for one organisation, filled in (but never with its client secret)."""

@@ -109,7 +109,7 @@ async def card(
     )
 
 
-@queries(25)
+@queries(7)
 @administrator
 async def show(request: Request) -> Response:
     """One practitioner's card: who they are, their organisation, role and account."""

@@ -18,6 +18,7 @@ from tortoise.expressions import Q
 
 from models.areas import Area
 from models.practitioners import AdminArea, Practitioner
+from web.core.areas import area_tree
 from web.core.scopes import administered_council_ids
 
 
@@ -72,18 +73,17 @@ async def grantable(
     looked_after: list[int] | None, choices: list[tuple[Area, list[Area]]]
 ) -> Grantable:
     """From `choices` (`rules.area_choices`: districts and their councils looked after)."""
+    tree = await area_tree()
     groups = []
     ids: set[int] = set()
     for district, in_district in choices:
-        beneath = await Area.filter(parent_id=district.id, kind="council").values_list(
-            "id", flat=True
-        )
-        whole = looked_after is None or (bool(beneath) and set(beneath) <= set(looked_after))  # type: ignore[arg-type]
+        beneath = [c.id for c in tree.councils_in([district.id])]
+        whole = looked_after is None or (bool(beneath) and set(beneath) <= set(looked_after))
         groups.append((district, whole, in_district))
         ids.update(c.id for c in in_district)
         if whole:
             ids.add(district.id)
-    state = await Area.filter(kind="state").first() if looked_after is None else None
+    state = tree.state if looked_after is None else None
     if state is not None:
         ids.add(state.id)
     return Grantable(groups, ids, state)

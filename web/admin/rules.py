@@ -12,6 +12,7 @@ from tortoise.expressions import Q
 from models.areas import Area
 from models.practitioners import AdminArea
 from web.core import audit
+from web.core.areas import area_tree
 from web.core.auth import Endpoint, me, requires_role
 from web.core.reauth import sign_in_again, signed_in_recently
 from web.core.render import page_or_block
@@ -40,12 +41,16 @@ def within(looked_after: list[int] | None, field: str = "area_id") -> Q:
 
 
 async def area_choices(looked_after: list[int] | None) -> list[tuple[Area, list[Area]]]:
-    """The districts and their councils an administrator may filter by, in name order."""
-    council_rows = await Area.filter(within(looked_after, "id"), kind="council").order_by("name")
-    district_ids = {c.parent_id for c in council_rows if c.parent_id}  # type: ignore[attr-defined]
-    districts = await Area.filter(id__in=district_ids).order_by("name")
+    """The districts and their councils an administrator may filter by, in name order (from
+    the area tree in memory: no query)."""
+    tree = await area_tree()
+    councils = tree.of_kind("council")
+    if looked_after is not None:
+        wanted = set(looked_after)
+        councils = [c for c in councils if c.id in wanted]
+    districts = tree.named({c.parent_id for c in councils if c.parent_id})  # type: ignore[attr-defined]
     return [
-        (district, [c for c in council_rows if c.parent_id == district.id])  # type: ignore[attr-defined]
+        (district, [c for c in councils if c.parent_id == district.id])  # type: ignore[attr-defined]
         for district in districts
     ]
 

@@ -110,7 +110,12 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         try:
             return raw(key, cast=cast)
         except ValueError:
-            kind = {bool: "true or false", int: "a whole number", float: "a number"}[cast]
+            kinds: dict[Any, str] = {
+                bool: "true or false",
+                int: "a whole number",
+                float: "a number",
+            }
+            kind = kinds.get(cast, "readable")
             raise SettingsError(f"{key} must be {kind}, not {raw(key)!r}") from None
 
     environment = config("ENVIRONMENT", default="development")
