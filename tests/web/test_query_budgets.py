@@ -30,12 +30,14 @@ OVER_A_PAGE = {
     ("GET", "/clients/search"): "one more in a process's first search (the vocabulary)",
     ("GET", "/people"): "two groups of people, services, the audit event; the areas afresh; "
     "the directory's words in a process's first search",
-    ("GET", "/clients/{client_id:int}/join"): NOT_YET,
+    ("GET", "/clients/{client_id:int}/join"): "on SQLite, counting a first look against the "
+    "search limit is a look and a write (one function call on PostgreSQL)",
     ("GET", "/clients/{client_id:int}/attentions"): "a first view is recorded as seen",
     ("GET", "/sso/callback"): "signs in: a redirect, not a page",
-    ("GET", "/admin"): NOT_YET,
-    ("GET", "/admin/figures.csv"): NOT_YET,
-    ("GET", "/admin/growth.csv"): NOT_YET,
+    ("GET", "/admin"): "the councils looked after, stored figures and retention's last run, "
+    "live figures for a small selection, the audit event, a local administrator's areas named",
+    ("GET", "/admin/figures.csv"): "as /admin, without the areas named",
+    ("GET", "/admin/growth.csv"): "as /admin, without the areas named",
     ("GET", "/admin/organisations"): NOT_YET,
     ("GET", "/admin/organisations/{organisation_id:int}"): NOT_YET,
     ("GET", "/admin/practitioners"): NOT_YET,
