@@ -21,13 +21,44 @@ async function send(method, subscription) {
   if (!response.ok) throw new Error("The server did not accept this device.");
 }
 
+function madeWith(subscription, key) {
+  // Whether the subscription was made with this public key (unknown: taken as yes).
+  const held = subscription.options && subscription.options.applicationServerKey;
+  if (!held) return true;
+  const a = new Uint8Array(held);
+  const b = keyBytes(key);
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+async function renewed(registration, subscription, key) {
+  // The deployment's push keys were rotated: push services refuse pushes to a subscription
+  // made with the old public key, so swap it for one made with the new key.
+  await send("DELETE", { endpoint: subscription.endpoint });
+  await subscription.unsubscribe();
+  const fresh = await registration.pushManager.subscribe({
+    userVisibleOnly: true,
+    applicationServerKey: keyBytes(key),
+  });
+  await send("POST", fresh.toJSON());
+  return fresh;
+}
+
 async function setUp(box) {
   const on = box.querySelector("[data-push-subscribe]");
   const off = box.querySelector("[data-push-unsubscribe]");
   const status = box.querySelector("[data-push-status]");
   const registration = await navigator.serviceWorker.ready;
   const show = (subscribed) => { on.hidden = subscribed; off.hidden = !subscribed; };
-  show(Boolean(await registration.pushManager.getSubscription()));
+  let current = await registration.pushManager.getSubscription();
+  if (current && !madeWith(current, box.dataset.vapidKey) && Notification.permission === "granted") {
+    try {
+      current = await renewed(registration, current, box.dataset.vapidKey);
+      status.textContent = "Push notifications were renewed for this device.";
+    } catch (error) {
+      current = await registration.pushManager.getSubscription();
+    }
+  }
+  show(Boolean(current));
   box.hidden = false;
   document.documentElement.classList.add("push");
 

@@ -121,6 +121,41 @@ async def test_turning_push_on_and_off_from_the_profile(open_page, live_server):
     assert (await Practitioner.get(id=priya.id)).notify_email == "digest"
 
 
+async def test_a_device_subscribed_with_rotated_push_keys_is_renewed_on_the_profile(
+    open_page, live_server
+):
+    """After VAPID keys are rotated, push services refuse pushes to subscriptions made with
+    the old public key: opening Profile swaps this device's for one made with the new key."""
+    priya = await support.practitioner()
+    old = {**SUBSCRIPTION, "endpoint": "http://127.0.0.1:9/push/old-key"}
+    await PushSubscription.create(
+        practitioner=priya, endpoint=old["endpoint"], p256dh=old["keys"]["p256dh"],
+        auth=old["keys"]["auth"],
+    )  # fmt: skip
+    stale = f"""
+(() => {{
+  const fresh = {json.dumps(SUBSCRIPTION)};
+  const old = {json.dumps(old)};
+  const made = (json, key) => ({{ endpoint: json.endpoint, toJSON: () => json,
+    options: {{ applicationServerKey: key }},
+    unsubscribe: async () => {{ current = null; return true; }} }});
+  let current = made(old, new Uint8Array(65).fill(7).buffer);  // another key's subscription
+  PushManager.prototype.subscribe = async function (options) {{
+    current = made(fresh, options.applicationServerKey.buffer); return current; }};
+  PushManager.prototype.getSubscription = async function () {{ return current; }};
+}})();
+"""
+    page = await open_page(init_script=stale)
+    await page.context.grant_permissions(["notifications"], origin=live_server.base_url)
+    await sign_in_as(page, live_server, priya)
+    await page.get_by_role("link", name="Profile").click()
+    await page.get_by_text("Push notifications were renewed for this device.").wait_for()
+    await axe(page)
+    endpoints = await PushSubscription.filter(practitioner=priya).values_list("endpoint", flat=True)
+    assert endpoints == [SUBSCRIPTION["endpoint"]]
+    await page.get_by_role("button", name="Turn off push notifications on this device").wait_for()
+
+
 async def test_raising_an_attention_alerts_the_rest_of_the_team(open_page, live_server):
     priya, aroha, _sam, mia = await support.thompson_team()
     page = await open_page(width=320)
