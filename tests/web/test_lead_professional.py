@@ -55,6 +55,8 @@ async def test_a_member_names_the_lead_and_the_team_sees_it_first_and_is_told(cl
 
     # Aroha is then agreed on instead: one lead at a time.
     assert (await choose(client, mia.id, str(aroha.id))).status_code == 303
+    dashboard = await client.get("/")
+    assert "You are the lead" not in dashboard.text and "Lead: Aroha Ngata" in dashboard.text
     leads = await Membership.filter(client_id=mia.id, ended_at=None, lead=True)
     assert [m.practitioner_id for m in leads] == [aroha.id]
     page = await client.get(f"/clients/{mia.id}")

@@ -40,6 +40,8 @@ class ClientCard:
     recent: bool = False
     #: How many teams they are on, whatever the filter.
     teams: int = 0
+    #: The team's lead professional (never discreet), if it has one.
+    lead_name: str | None = None
 
     @property
     def urgent(self) -> bool:
@@ -83,6 +85,9 @@ MY_CLIENTS_SQL = (
     "(SELECT COUNT(*) FROM attention a WHERE a.client_id = m.client_id "
     "AND a.resolved_at IS NULL) AS open_attentions, "
     "(SELECT MAX(t.at) FROM ({activity}) t) AS last_activity, "
+    "(SELECT p.name FROM membership l JOIN practitioner p ON p.id = l.practitioner_id "
+    "WHERE l.client_id = m.client_id AND l.lead AND l.ended_at IS NULL AND NOT l.discreet) "
+    "AS lead_name, "
     "COUNT(*) OVER () AS teams "
     "FROM membership m JOIN client c ON c.id = m.client_id "
     "WHERE m.practitioner_id = {viewer} AND m.ended_at IS NULL) card) ranked "
@@ -175,6 +180,7 @@ async def my_clients(
                 lapsed=membership.last_confirmed_at < lapsed,
                 recent=last_activity is not None and last_activity >= since,
                 teams=int(row["teams"]),
+                lead_name=row["lead_name"],
             )
         )
     return cards
