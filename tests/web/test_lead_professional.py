@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import re
 
+from tortoise.transactions import in_transaction
+
 from models.audit import AuditEvent
-from models.notifications import Notification
+from models.notifications import Notification, PushSubscription
 from models.teams import Membership, TeamEvent
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
+from web.core import auth
+from web.core.lead import leads_end_with
+from web.core.settings import load
 
 
 async def choose(client, client_id: int, member: str):
@@ -117,7 +122,9 @@ async def test_a_lead_who_leaves_leaves_the_team_without_one_until_another_is_ag
     page = await client.get(f"/clients/{mia.id}")
     assert "No lead professional" in page.text and "Lead professional</strong>" not in page.text
     history = await client.get(f"/clients/{mia.id}/history")
-    assert "Aroha Ngata</strong> is no longer on the team, so it has no lead" in history.text
+    assert (
+        "Aroha Ngata</strong> is no longer the lead professional: the team has none" in history.text
+    )
     # One alert says both: the lead has left.
     told = await Notification.filter(kind="lead_left").values_list("practitioner_id", flat=True)
     assert sorted(told) == sorted([priya.id, sam.id])
@@ -136,3 +143,50 @@ async def test_recording_that_there_is_no_lead_for_now(client):
     history = await client.get(f"/clients/{mia.id}/history")
     assert "recorded that Aroha Ngata is no longer the lead" in history.text
     assert await AuditEvent.filter(action="team.lead_cleared").count() == 1
+
+
+async def test_changing_the_lead_over_and_over_alerts_each_member_once_an_hour(client):
+    priya, aroha, sam, mia = await support.thompson_team()
+    await sign_in(client, priya)
+    for _ in range(5):
+        assert (await choose(client, mia.id, str(aroha.id))).status_code == 303
+        assert (await choose(client, mia.id, "none")).status_code == 303
+    told = await Notification.filter(practitioner_id=aroha.id).values_list("kind", flat=True)
+    assert told == ["lead_named"]  # History keeps all ten
+    assert await TeamEvent.filter(client_id=mia.id).count() == 10
+
+
+async def test_a_deactivated_practitioner_cannot_lead_and_their_teams_are_told(client):
+    priya, aroha, sam, mia = await support.thompson_team()
+    await sign_in(client, priya)
+    await choose(client, mia.id, str(aroha.id))
+    async with in_transaction():
+        await auth.deactivate(aroha)
+        await leads_end_with(aroha.id, load({}))
+    page = await client.get(f"/clients/{mia.id}")
+    assert "No lead professional" in page.text and "Lead professional</strong>" not in page.text
+    assert "Lead: Aroha" not in (await client.get("/")).text
+    assert f'value="{aroha.id}"' not in (await client.get(f"/clients/{mia.id}/lead")).text
+    assert (await choose(client, mia.id, str(aroha.id))).status_code == 422
+    assert await Notification.filter(practitioner_id=priya.id, kind="lead_gone").exists()
+
+
+async def test_a_lead_leaving_with_every_alert_channel_stays_within_its_budget(client):
+    """Email and push queued for each member, the History line, the audit event: counted."""
+    priya, aroha, sam, mia = await support.thompson_team()
+    for person in (priya, sam):
+        await PushSubscription.create(
+            practitioner_id=person.id,
+            endpoint=f"http://127.0.0.1:9/push/{person.id}",
+            p256dh="BNc" + "A" * 84,
+            auth="A" * 22,
+        )
+    await sign_in(client, priya)
+    await choose(client, mia.id, str(aroha.id))
+    await sign_in(client, aroha)
+    token = await csrf_token(client, f"/clients/{mia.id}/leave")
+    left = await client.post(
+        f"/clients/{mia.id}/leave", data={"reason": "other", "csrf_token": token}
+    )
+    assert left.status_code == 303  # the suite's count fails the test if it went over
+    assert await Notification.filter(kind="lead_left").count() == 2

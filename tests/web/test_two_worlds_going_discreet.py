@@ -65,5 +65,7 @@ async def test_a_lead_going_discreet_reads_as_the_lead_leaving(settings):
     second = await in_world(settings, True, leaves)
     history = [seen for key, seen in first.items() if key.startswith("Priya Nair GET /clients/")
                and key.endswith("/history")]  # fmt: skip
-    assert any("so it has no lead professional" in text for _status, text in history)
+    assert any(
+        "is no longer the lead professional: the team has none" in text for _status, text in history
+    )
     assert_same(first, second)

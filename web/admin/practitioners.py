@@ -37,6 +37,7 @@ from web.core import auth
 from web.core.auth import me, now
 from web.core.budgets import queries
 from web.core.forms import MAX_ID, form_int
+from web.core.lead import leads_end_with
 
 NOTICES = {
     "deactivated": "Deactivated: they were signed out of every device and cannot sign in.",
@@ -143,7 +144,7 @@ async def audit(request: Request, what: str, target: Practitioner, **detail: obj
     await changed(request, what, area_id=area_id, practitioner_id=target.id, **detail)
 
 
-@queries(6)
+@queries(14)  # with the teams they led told, one each (a handful at most)
 @administrator
 async def deactivate(request: Request) -> Response:
     """Stop them signing in and sign them out of every device at once; history stays."""
@@ -154,6 +155,7 @@ async def deactivate(request: Request) -> Response:
         return done(target, "unchanged")
     async with in_transaction():
         ended = await auth.deactivate(target)
+        await leads_end_with(target.id, request.app.state.settings)
         await audit(request, "practitioner.deactivated", target, sessions_ended=ended)
     return done(target, "deactivated")
 

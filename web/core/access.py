@@ -150,9 +150,13 @@ def ever_visible_to(viewer: Practitioner) -> Q:
 
 
 def may_lead(membership: Membership) -> bool:
-    """Whether this membership may be the lead professional: current and seen by the team (a
-    discreet lead would show the team they are there)."""
-    return membership.ended_at is None and not membership.discreet
+    """Whether this membership may be the lead professional: current, seen by the team (a
+    discreet lead would show the team they are there) and of someone who can sign in."""
+    return (
+        membership.ended_at is None
+        and not membership.discreet
+        and membership.practitioner.active  # nobody could reach them
+    )
 
 
 def lead_of(team: list[Membership]) -> Membership | None:

@@ -92,9 +92,7 @@ def _team_event(e: TeamEventRow) -> Event:
             return Event(e.at, e.kind, actor, "agreed to be the lead professional")
         return Event(e.at, e.kind, actor, f"recorded {subject} as the lead professional")
     if e.kind == "lead_gone" and e.actor is None:
-        return Event(
-            e.at, e.kind, subject, "is no longer on the team, so it has no lead professional"
-        )
+        return Event(e.at, e.kind, subject, "is no longer the lead professional: the team has none")
     if e.kind == "lead_gone":
         return Event(e.at, e.kind, actor, f"recorded that {subject} is no longer the lead")
     if e.kind == "card_opened":

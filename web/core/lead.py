@@ -16,10 +16,11 @@ from tortoise.transactions import in_transaction
 
 from models.clients import Client
 from models.teams import Membership, TeamEvent
-from web.core import audit
+from web.core import audit, db
 from web.core.access import may_lead
-from web.core.alerts import tell_team
+from web.core.alerts import tell_team, tell_team_once
 from web.core.clock import now
+from web.core.settings import Settings
 
 
 async def name_lead(
@@ -36,10 +37,20 @@ async def name_lead(
     if (previous and previous.id) == (chosen and chosen.id):
         return False
     try:
-        async with in_transaction():
-            await Membership.filter(client_id=client.id, ended_at__isnull=True, lead=True).update(
-                lead=False
-            )
+        async with in_transaction() as connection:
+            # One change of lead at a time (SQLite has one writer). NO KEY: a join or a member
+            # going discreet inserts a membership, whose key check must not wait on this.
+            if db.dialect() == "postgres":
+                await connection.execute_query(
+                    "SELECT id FROM client WHERE id = $1 FOR NO KEY UPDATE", [client.id]
+                )
+            held = await Membership.filter(
+                client_id=client.id, ended_at__isnull=True, lead=True
+            ).values_list("id", flat=True)
+            if (held[0] if held else None) != (previous and previous.id):
+                raise _Gone  # someone changed the lead since this member looked
+            if held:
+                await Membership.filter(id=held[0]).update(lead=False)
             if chosen is not None and not await Membership.filter(
                 id=chosen.id, ended_at__isnull=True, discreet=False
             ).update(lead=True):
@@ -51,7 +62,7 @@ async def name_lead(
 
 
 class _Gone(Exception):
-    """The member chosen as lead is no longer on the team (rolls the change back)."""
+    """The lead changed, or the member chosen left, since the page was read (rolls back)."""
 
 
 async def _recorded(
@@ -76,6 +87,39 @@ async def _recorded(
         await audit.record(request, "team.lead_named", **where, membership=chosen.id)
     else:
         await audit.record(request, "team.lead_cleared", **where)
-    await tell_team(
-        request.app.state.settings, client.id, actor.practitioner, kind, f"/clients/{client.id}"
+    # Once an hour per member and team, as joins and leaves: History keeps every change.
+    await tell_team_once(
+        request.app.state.settings,
+        client.id,
+        actor.practitioner,
+        kind,
+        f"/clients/{client.id}",
+        topic="lead",
     )
+
+
+async def leads_end_with(practitioner_id: int, settings: Settings) -> None:
+    """A deactivated practitioner can lead no team (nobody could reach them): each team they
+    led has none now, and History and an alert say so. Call in the deactivation's transaction."""
+    led = await Membership.filter(
+        practitioner_id=practitioner_id, ended_at__isnull=True, lead=True
+    ).select_related("practitioner")
+    if not led:
+        return
+    await Membership.filter(id__in=[m.id for m in led]).update(lead=False)
+    moment = now()
+    await TeamEvent.bulk_create(
+        [
+            TeamEvent(
+                client_id=m.client_id,  # type: ignore[attr-defined]
+                kind="lead_gone",
+                actor_id=None,
+                subject_id=practitioner_id,
+                at=moment,
+            )
+            for m in led
+        ]
+    )
+    for m in led:  # a practitioner leads a handful of teams at most
+        client_id = m.client_id  # type: ignore[attr-defined]
+        await tell_team(settings, client_id, m.practitioner, "lead_gone", f"/clients/{client_id}")

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from starlette.requests import Request
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models.clients import Client
 from models.practitioners import Practitioner
 from models.teams import END_REASONS, Membership, TeamEvent
-from web.core import access, audit, clock
+from web.core import access, audit, clock, db
 from web.core.alerts import tell_team_once
 from web.core.clock import now
 from web.core.name_index import index_clients
@@ -125,10 +126,8 @@ async def leave(
         membership.end_reason = reason
         # Only a current row is ended: of two leaves that race, the second changes nothing
         # and tells nobody (it waits for the first's row lock, then finds it ended).
-        ended = await Membership.filter(id=membership.id, ended_at__isnull=True).update(
-            ended_at=membership.ended_at, end_reason=reason
-        )
-        if not ended:
+        was_lead = await _end(membership.id, membership.ended_at, reason)
+        if was_lead is None:
             return await Membership.get(id=membership.id)
         await scope_changed(practitioner.id)
         if not await Membership.filter(access.current(), client_id=client.id).exists():
@@ -140,7 +139,7 @@ async def leave(
             area_id=client.area_id,  # type: ignore[attr-defined]
             reason=reason,
         )
-        kind = await lead_gone_with(client.id, membership, membership.ended_at)
+        kind = await lead_gone_with(client.id, membership, was_lead, membership.ended_at)
         if not membership.discreet:
             await alert_team(request, client, practitioner, kind)
     return membership
@@ -151,12 +150,10 @@ async def go_discreet(request: Request, client: Client, own: Membership) -> None
     what it must look like: the visible membership ends ("other reason") with the alert a
     leave sends, and a discreet one, which nobody else sees, goes on from now. What the team
     was shown (the named "joined", History) stays as it was."""
-    moment = now()
     async with in_transaction():
-        ended = await Membership.filter(id=own.id, ended_at__isnull=True, discreet=False).update(
-            ended_at=moment, end_reason="other"
-        )
-        if not ended:  # a second tap, or a leave that raced it
+        moment = now()  # as a leave takes it: just before the row is ended
+        was_lead = await _end(own.id, moment, "other", visible_only=True)
+        if was_lead is None:  # a second tap, or a leave that raced it
             return
         await Membership.create(
             client_id=client.id,
@@ -175,7 +172,7 @@ async def go_discreet(request: Request, client: Client, own: Membership) -> None
             area_id=client.area_id,  # type: ignore[attr-defined]
             discreet=True,
         )
-        kind = await lead_gone_with(client.id, own, moment)
+        kind = await lead_gone_with(client.id, own, was_lead, moment)
         await alert_team(request, client, own.practitioner, kind)
 
 
@@ -193,11 +190,41 @@ async def alert_team(request: Request, client: Client, actor: Practitioner, kind
     )
 
 
-async def lead_gone_with(client_id: int, membership: Membership, at: datetime | None) -> str:
+#: End a current membership in one statement that says whether it was the lead: read under
+#: the row's lock, so a lead named a moment before is seen, not missed. (An ended row keeps
+#: the flag as it was: every reader of the lead asks for current memberships only.)
+END_SQL = (
+    "UPDATE membership SET ended_at = {0}, end_reason = {1} "
+    "WHERE id = {2} AND ended_at IS NULL{visible} RETURNING lead"
+)
+
+
+async def _end(
+    membership_id: int, moment: datetime | None, reason: str, *, visible_only: bool = False
+) -> bool | None:
+    """End the membership: None when it had ended already (of two that race, the second does
+    nothing and tells nobody), else whether it was the team's lead."""
+    sqlite = db.dialect() == "sqlite"
+    marks = ("?", "?", "?") if sqlite else ("$1", "$2", "$3")
+    at = (
+        Membership._meta.fields_map["ended_at"].to_db_value(moment, Membership)
+        if sqlite
+        else moment
+    )
+    statement = END_SQL.format(*marks, visible=" AND NOT discreet" if visible_only else "")
+    rows = await connections.get("default").execute_query_dict(
+        statement, [at, reason, membership_id]
+    )
+    return bool(rows[0]["lead"]) if rows else None
+
+
+async def lead_gone_with(
+    client_id: int, membership: Membership, was_lead: bool, at: datetime | None
+) -> str:
     """A membership just ended (call in its transaction): if it was the lead's, the team has
     none now, and History says so. Returns the alert the departure sends: "lead_left" for the
     lead (one alert says both), else "left"."""
-    if not membership.lead or membership.discreet:
+    if not was_lead or membership.discreet:
         return "left"
     await TeamEvent.create(
         client_id=client_id,

@@ -68,7 +68,7 @@ async def lead_form(request: Request) -> Response:
     return _page(request, client, team, "", 200)
 
 
-@queries(13)
+@queries(15)
 @signed_in
 async def choose_lead(request: Request) -> Response:
     """Record the lead the team agreed on (or none for now); History and an alert tell the

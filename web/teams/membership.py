@@ -164,7 +164,7 @@ async def leave_form(request: Request) -> Response:
     return page_or_block(request, "teams/leave.html", {"client": client, "errors": {}})
 
 
-@queries(14)  # a lead's departure adds History's "no lead" line
+@queries(15)  # a lead's departure adds History's "no lead" line
 @signed_in
 async def leave_team(request: Request) -> Response:
     """Leave the team; the membership stays in the team's history."""
