@@ -18,6 +18,7 @@ MODEL_MODULES = [
     "models.practitioners",
     "models.clients",
     "models.teams",
+    "models.family",
     "models.attentions",
     "models.circles",
     "models.invitations",

@@ -29,3 +29,29 @@ class Area(Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CouncilFigures(Model):
+    """The administration overview's counts for one council as last counted: the worker counts
+    each council again every few minutes, so a large selection reads a row per council.
+
+    `cells` holds the raw sums (discreet memberships counted apart, never suppressed here): the
+    overview applies its discreet-member rule to these exactly as to counts made live.
+    """
+
+    id = fields.IntField(primary_key=True)
+    area_id: int
+    area: fields.OneToOneRelation[Area] = fields.OneToOneField(
+        "models.Area", related_name="figures", on_delete=fields.CASCADE
+    )
+    #: When they were counted.
+    counted_at = fields.DatetimeField()
+    #: The first of the twelve months counted, "2026-01": a row of another span is not used.
+    first_month = fields.CharField(max_length=7, default="", db_default="")
+    #: Memberships counted (how long counting this council live would take).
+    memberships = fields.IntField(default=0, db_default=0)
+    #: The sums by name (v_members, d_joins_3, active, …), as web/core/council_figures counts.
+    cells: fields.Field[dict[str, int]] = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "council_figures"

@@ -68,6 +68,9 @@ class Practitioner(Model):
     #: Whether client search also looks first in the areas of the practitioner's own clients.
     #: Someone whose clients are statewide may turn it off and keep only the areas they chose.
     automatic_areas = fields.BooleanField(default=True, db_default=True)
+    #: Whether the family's cards list them by default (models.family.LISTINGS), or "" for
+    #: their service's usual way: police and child protection ask each time, others list.
+    family_listing = fields.CharField(max_length=5, default="", db_default="")
 
     chosen_areas: fields.ReverseRelation[PractitionerArea]
     admin_areas: fields.ReverseRelation[AdminArea]

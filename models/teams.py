@@ -54,6 +54,9 @@ class Membership(Model):
     #: The team's lead professional, the family's main contact (a partial unique index keeps
     #: one current lead per client). Never a discreet membership. Ends with the membership.
     lead = fields.BooleanField(default=False, db_default=False)
+    #: Whether the family's cards for this client list them (models.family.LISTINGS), or ""
+    #: for as their profile says. "never" takes them off every current card at once.
+    family_listing = fields.CharField(max_length=5, default="", db_default="")
 
     class Meta:
         table = "membership"

@@ -10,8 +10,9 @@ SQLite file, signs each persona in through the link the demo prints, and writes,
 sees it, and <page>-full.png, the whole page (taken with the window as tall as the page, so
 the phone's fixed bottom bar sits at the end, not over the middle). Pages: sign-in, dashboard,
 search, team, attentions, circle, history, lead professional, notifications, profile, phone
-book and, for administrators, the admin dashboard. Each persona opens their own natural client (see CLIENTS:
-Tom's Leo Thompson, whose circle shows the linked clients' teams), else their first.
+book and, for administrators, the admin dashboard. Each persona opens their own natural
+client (see CLIENTS: Tom's Leo Thompson, whose circle shows the linked clients' teams), else
+their first.
 It prints one line per file and asserts nothing: the pictures are for people to look at.
 """
 

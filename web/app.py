@@ -22,6 +22,7 @@ from web.core.auth import AuthMiddleware
 from web.core.inputs import InputGuard
 from web.core.security import SecurityMiddleware
 from web.core.settings import Settings, load
+from web.family import card as family_card
 from web.people import passkeys as own_passkeys
 from web.people import phonebook, profile
 from web.pwa import shell as pwa
@@ -29,7 +30,17 @@ from web.signin import links as signin
 from web.signin import passkeys, sso
 from web.signup import guide, ways_in
 from web.signup import steps as signup
-from web.teams import attentions, checkins, circles, invitations, join_codes, meetings, membership
+from web.teams import (
+    attentions,
+    checkins,
+    circles,
+    family_cards,
+    family_share,
+    invitations,
+    join_codes,
+    meetings,
+    membership,
+)
 from web.teams import lead as team_lead
 from web.teams import team as teams
 
@@ -93,6 +104,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *team_lead.routes,
             *teams.routes,
             *join_codes.routes,
+            *family_share.routes,
+            *family_cards.routes,
+            *family_card.routes,
             *attentions.routes,
             *circles.routes,
             *checkins.routes,

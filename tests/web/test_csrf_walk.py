@@ -33,6 +33,7 @@ from starlette.routing import Route
 from models.attentions import Attention
 from models.auth import PasskeyCredential, Session
 from models.circles import CircleLink, ordered_pair
+from models.family import FamilyCard
 from models.invitations import Invitation
 from tests import support
 from tests.support import changed, snapshot
@@ -84,6 +85,15 @@ async def build_world(priya_http: httpx.AsyncClient) -> World:
     passkey = await PasskeyCredential.create(
         practitioner=priya, credential_id="walk-credential", public_key=b"key", name="Phone"
     )
+    card = await FamilyCard.create(
+        token_hash="walk-family-card",
+        client=mia,
+        recipient="Jade (mother)",
+        method="qr",
+        created_by=priya,
+        created_at=clock.now(),
+        expires_at=clock.now() + timedelta(days=30),
+    )
     await sign_in(priya_http, priya)
     moment = clock.now()
     other_device = await Session.create(
@@ -101,6 +111,7 @@ async def build_world(priya_http: httpx.AsyncClient) -> World:
         "invitation_id": str(invitation.id),
         "passkey_id": str(passkey.id),
         "session_id": str(other_device.id),
+        "card_id": str(card.id),
         "token": invitation_token,
         "step": "1",
         "key": "clients",
@@ -131,6 +142,13 @@ async def build_world(priya_http: httpx.AsyncClient) -> World:
         "notify_in_app": "immediate",
         "discreet": "yes",
         "confirmed": "yes",
+        "agreed": "yes",
+        "safe": "yes",
+        "recipient": "Jade (mother)",
+        "method": "email",
+        "days": "30",
+        "listing": "never",
+        "family_listing": "ask",
     }
     return World(priya_http, ids, form)
 

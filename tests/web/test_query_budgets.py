@@ -16,7 +16,7 @@ from models.clients import Client
 from models.organisations import Organisation
 from models.practitioners import Practitioner
 from tests import support
-from tests.web.helpers import sign_in
+from tests.web.helpers import csrf_token, sign_in
 from tests.web.test_route_inventory import inventory
 from web.app import create_app
 from web.core import budgets
@@ -34,6 +34,9 @@ OVER_A_PAGE = {
     "search limit is a look and a write (one function call on PostgreSQL)",
     ("GET", "/clients/{client_id:int}/attentions"): "a first view is recorded as seen",
     ("GET", "/sso/callback"): "signs in: a redirect, not a page",
+    ("GET", "/family/{token}"): "two rate limits (per address, per link) before the card is "
+    "read; a card's first opening of the day also marks it, with its audit event and History "
+    "row (three statements on every other opening, with no session)",
     ("GET", "/admin"): "the councils looked after, stored figures and retention's last run, "
     "live figures for a small selection, the audit event, a local administrator's areas named",
     ("GET", "/admin/figures.csv"): "as /admin, without the areas named",
@@ -91,6 +94,14 @@ async def test_every_page_of_the_demo_within_its_budget(settings, client):
     code = await client.get(f"/clients/{mia.id}/join-code")
     join = re.search(r"/join/[A-Za-z0-9_\-]+", code.text)
     assert join, "the join-code page shows its link"
+    shared = await client.post(
+        f"/clients/{mia.id}/family/share",
+        data={"agreed": "yes", "safe": "yes", "recipient": "Jade (mother)", "method": "qr",
+              "days": "30", "csrf_token": await csrf_token(client, "/")},
+    )  # fmt: skip
+    card = re.search(r"/family/[A-Za-z0-9_\-]+", shared.text)
+    assert card, "the QR page shows the card's link"
+    cards = await client.get(f"/clients/{mia.id}/family")
     await walk(
         client,
         [
@@ -116,6 +127,7 @@ async def test_every_page_of_the_demo_within_its_budget(settings, client):
             f"/clients/{mia.id}/invite",
             f"/clients/{mia.id}/join-code",
             join.group(0),
+            card.group(0),
             "/notifications",
             "/notifications/badge",
             "/invitations",
@@ -136,6 +148,7 @@ async def test_every_page_of_the_demo_within_its_budget(settings, client):
                 | hrefs(team.text)
                 | hrefs(attentions.text)
                 | hrefs(circle.text)
+                | hrefs(cards.text)
                 if not p.startswith("/static")
             ),
         ],

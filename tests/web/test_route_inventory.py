@@ -29,6 +29,7 @@ PUBLIC = {
     ("POST", "/signup"),
     ("GET", "/invitations/{token}"),
     ("POST", "/invitations/{token}"),
+    ("GET", "/family/{token}"),
 }
 PUBLIC_MOUNTS = {"/static"}
 #: (method, path) pairs open to someone still answering the signup questions (`@signing_up`):

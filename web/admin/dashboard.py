@@ -10,19 +10,18 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from models.audit import AuditEvent
 from web.admin.dashboard_charts import chart
 from web.admin.dashboard_figures import FIGURES, SERIES, Figures, figures, shown
 from web.admin.rules import admin_page, administrator, area_choices, councils, viewed
 from web.core import clock
 from web.core.budgets import queries
 from web.core.errors import error_page
+from web.core.family import current_cards_by_council
 
 TEMPLATE = "admin/dashboard.html"
 #: Retention's counts shown (memberships are left out: a discreet one may be among them).
@@ -92,17 +91,26 @@ def growth_table(found: Figures, series: str = "") -> list[list[str]]:
     return [head, *rows]
 
 
-async def retention() -> str:
+def retention(found: Figures) -> str:
     """When retention last ran and what it removed, from its newest `job.retention` event."""
-    last = await AuditEvent.filter(action="job.retention").order_by("-at", "-id").first()
-    if last is None:
+    if found.retention is None:
         return "Retention has not run yet."
-    detail: dict[str, Any] = last.detail
-    when = clock.as_local(last.at).strftime("%-d %B %Y at %H:%M")
+    at, detail = found.retention
+    when = clock.as_local(at).strftime("%-d %B %Y at %H:%M")
     clients = int(str(detail.get("clients", 0)))
     others = ", ".join(f"{int(str(detail.get(k, 0))):,} {label}" for k, label in REMOVED)
     noun = "client" if clients == 1 else "clients"
     return f"Retention last ran on {when} and removed {clients:,} {noun} ({others})."
+
+
+def as_of(found: Figures) -> str:
+    """How old the figures are, when some were counted by the worker rather than just now."""
+    if found.as_of is None:
+        return ""
+    return (
+        f"Figures as of {clock.as_local(found.as_of):%H:%M}: they are counted again every few "
+        "minutes."
+    )
 
 
 def query(chosen: Selection, **extra: str) -> str:
@@ -110,7 +118,7 @@ def query(chosen: Selection, **extra: str) -> str:
     return "&".join(f"{k}={v}" for k, v in pairs.items() if v)
 
 
-@queries(11)
+@queries(7)
 @administrator
 async def overview(request: Request) -> Response:
     """The figures for the chosen councils, growth charts with their tables, and retention."""
@@ -125,6 +133,7 @@ async def overview(request: Request) -> Response:
         (chart(key, heading, months, [row[1 + n] for row in growth[1:]]), growth_table(found, key))
         for n, (key, heading, _s) in enumerate(SERIES)
     ]
+    cards = await current_cards_by_council([council for council, _name in chosen.councils])
     await viewed(request, "dashboard", district=chosen.district, council=chosen.council)
     return await admin_page(
         request,
@@ -137,7 +146,9 @@ async def overview(request: Request) -> Response:
             if found.rows
             else [],
             "charts": charts,
-            "retention": await retention(),
+            "retention": retention(found),
+            "as_of": as_of(found),
+            "family_cards": sum(cards.values()),
             "query": query(chosen),
             "series_query": lambda key: query(chosen, series=key),
             "time_zone": clock.zone().key,
@@ -156,7 +167,7 @@ def csv_response(rows: list[list[str]], filename: str) -> Response:
     )
 
 
-@queries(9)
+@queries(5)
 @administrator
 async def figures_csv(request: Request) -> Response:
     """The per-council table as CSV, exactly as the page shows it."""
@@ -169,7 +180,7 @@ async def figures_csv(request: Request) -> Response:
     return csv_response(table(found), "patchwork-figures.csv")
 
 
-@queries(9)
+@queries(5)
 @administrator
 async def growth_csv(request: Request) -> Response:
     """The growth table (one series with `series`, else all) as CSV, as the page shows it."""

@@ -78,7 +78,7 @@ async def viewed(request: Request, page: str, action: str = "admin.viewed", **de
 async def scope_label(request: Request) -> str:
     """What the administrator looks after, in words: "Your areas: Brimbank Melton"."""
     if await councils(request) is None:
-        state = await Area.filter(kind="state").first()
+        state = (await area_tree()).state
         return f"You look after all of {state.name if state else 'the deployment'}."
     held = await AdminArea.filter(practitioner_id=me(request).id).values_list(
         "area__name", flat=True

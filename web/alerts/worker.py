@@ -23,7 +23,17 @@ from models.auth import Session, SignInToken, WebAuthnChallenge
 from models.notifications import Outbox, PushSubscription
 from models.teams import JoinCode
 from web.alerts import mail, push
-from web.core import alerts, audit_chain, checkins, jobs, ratelimit, retention
+from web.core import (
+    alerts,
+    audit_chain,
+    checkins,
+    council_figures,
+    db,
+    family,
+    jobs,
+    ratelimit,
+    retention,
+)
 from web.core.clock import now
 from web.core.settings import Settings
 
@@ -100,6 +110,7 @@ async def deliver_due(settings: Settings) -> int:
     for index, item in enumerate(items):
         if item.locked_until is not None and now() >= item.locked_until:
             await _release(items[index:])
+            await family.forget_sent_emails([i.id for i in items[:index]])
             return index
         try:
             await deliver(settings, item)
@@ -107,6 +118,8 @@ async def deliver_due(settings: Settings) -> int:
             await _failed(item, error, first_retry(settings))
         else:
             await Outbox.filter(id=item.id).update(sent_at=now(), locked_until=None, last_error="")
+    # A family's card went to an address nobody is to keep: its row is emptied once done.
+    await family.forget_sent_emails([item.id for item in items])
     return len(items)
 
 
@@ -146,12 +159,15 @@ async def tidy(settings: Settings) -> None:
 
 async def scheduled(settings: Settings) -> None:
     """The slow jobs, a few times an hour: check-ins, lapses, the 07:00 digest, retention
-    (daily), tidying, then sealing the audit trail."""
+    (daily), tidying, the administration overview's counts per council, then sealing the
+    audit trail."""
     await checkins.ask_for_checkins(settings)
     await checkins.tell_teams_about_lapses(settings)
     await send_digests_once(settings)
     await retention.daily(settings)
     await tidy(settings)
+    if db.dialect() == "postgres":  # an embedded SQLite deployment is small: counted live
+        await council_figures.refresh_due()
     await audit_chain.seal_all()
 
 

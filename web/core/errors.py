@@ -90,13 +90,17 @@ async def http_error(request: Request, exc: Exception) -> Response:
 INVITATION_TOKEN = re.compile(r"^/invitations/(?!\d+(?:/|$))[^/?]+")
 #: So is a join code's: kept, it would be a way in for ten minutes.
 JOIN_TOKEN = re.compile(r"^/join/[^/?]+")
+#: And a family's card: kept, it would show a client's team to whoever read the log.
+FAMILY_TOKEN = re.compile(r"^/family/[^/?]+")
 
 
 def loggable_path(path: str) -> str:
     """A path as logs may keep it: no query string (search terms, sign-in tokens) and no
-    token in an invitation's or a join code's path. Every log that names a path uses it."""
+    token in an invitation's, a join code's or a family card's path. Every log that names a
+    path uses it."""
     path = path.split("?", 1)[0]
     path = INVITATION_TOKEN.sub("/invitations/[token]", path)
+    path = FAMILY_TOKEN.sub("/family/[token]", path)
     return JOIN_TOKEN.sub("/join/[token]", path)
 
 

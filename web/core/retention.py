@@ -1,8 +1,8 @@
 """Retention that really deletes: a client whose team has been empty for RETENTION_MONTHS is
 removed with everything about them — memberships, attentions (and who saw them), circle links,
-join codes, search postings and notifications. Invitations to their team stay, without the
-client. The audit trail keeps only ids: one `client.removed` event per client, and one
-`job.retention` event per run with the counts.
+join codes, the family's cards (and who agreed to each), search postings and notifications.
+Invitations to their team stay, without the client. The audit trail keeps only ids: one
+`client.removed` event per client, and one `job.retention` event per run with the counts.
 
 The worker runs it once a day (`daily`); `python -m web retention --dry-run` prints the counts
 without deleting anything.
@@ -21,6 +21,7 @@ from models.attentions import Attention, AttentionSeen
 from models.audit import AuditEvent
 from models.circles import CircleLink
 from models.clients import Client
+from models.family import FamilyCard, FamilyCardAgreement
 from models.invitations import Invitation
 from models.notifications import Notification
 from models.search import ClientNameWord
@@ -43,6 +44,7 @@ class Removed:
     attentions: int = 0
     circle_links: int = 0
     join_codes: int = 0
+    family_cards: int = 0
     team_events: int = 0
     search_postings: int = 0
     notifications: int = 0
@@ -89,6 +91,7 @@ async def _counted(client_ids: list[int]) -> Removed:
         attentions=await attentions.count(),
         circle_links=await CircleLink.filter(_either_end(client_ids)).count(),
         join_codes=await JoinCode.filter(client_id__in=client_ids).count(),
+        family_cards=await FamilyCard.filter(client_id__in=client_ids).count(),
         team_events=await TeamEvent.filter(client_id__in=client_ids).count(),
         search_postings=await ClientNameWord.filter(client_id__in=client_ids).count(),
         notifications=await Notification.filter(client_id__in=client_ids).count(),
@@ -109,6 +112,9 @@ async def _remove(client_ids: list[int]) -> Removed:
         await Membership.filter(client_id__in=client_ids).delete()
         await CircleLink.filter(_either_end(client_ids)).delete()
         await JoinCode.filter(client_id__in=client_ids).delete()
+        card_ids = Subquery(FamilyCard.filter(client_id__in=client_ids).values("id"))
+        await FamilyCardAgreement.filter(card_id__in=card_ids).delete()
+        await FamilyCard.filter(client_id__in=client_ids).delete()
         await TeamEvent.filter(client_id__in=client_ids).delete()
         await ClientNameWord.filter(client_id__in=client_ids).delete()
         await Notification.filter(client_id__in=client_ids).delete()

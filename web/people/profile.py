@@ -12,8 +12,9 @@ from starlette.routing import Route
 from tortoise.transactions import in_transaction
 
 from models.auth import PasskeyCredential, Session
+from models.family import LISTINGS
 from models.practitioners import Practitioner
-from web.core import audit
+from web.core import audit, family
 from web.core.auth import me, safe_next, signed_in
 from web.core.budgets import PAGE, queries
 from web.core.cookies import privacy_screen_cookie
@@ -59,6 +60,7 @@ async def profile_page(
             "chosen_areas": [c for _, councils in districts for c in councils if c.id in chosen],
             "automatic_areas": areas.automatic,
             "saved": request.query_params.get("saved", ""),
+            "family_default": family.service_default(practitioner.organisation.service_type),
         },
         status_code=status_code,
     )
@@ -121,6 +123,19 @@ async def save_automatic_areas(request: Request) -> Response:
 
 @queries(PAGE)
 @signed_in
+async def save_family_listing(request: Request) -> Response:
+    """Whether the family's cards list you, unless you choose otherwise on a team."""
+    choice = str((await request.form()).get("family_listing", ""))
+    if choice not in ("", *LISTINGS):
+        raise HTTPException(400, "That choice was not understood.")
+    async with in_transaction():
+        await Practitioner.filter(id=me(request).id).update(family_listing=choice)
+        await audit.record(request, "profile.updated", family_listing=choice or "usual")
+    return RedirectResponse("/profile?saved=family#family-heading", status_code=303)
+
+
+@queries(PAGE)
+@signed_in
 async def privacy_screen(request: Request) -> Response:
     """Turn this device's privacy screen on or off (a cookie holding only "on"), then go back
     to the page it was turned from, if that is a path of this site, or to Profile."""
@@ -177,6 +192,7 @@ routes = [
     Route("/profile/areas", save_chosen_areas, methods=["POST"]),
     Route("/profile/automatic-areas", save_automatic_areas, methods=["POST"]),
     Route("/profile/privacy-screen", privacy_screen, methods=["POST"]),
+    Route("/profile/family-cards", save_family_listing, methods=["POST"]),
     Route("/profile/devices", devices, methods=["GET"]),
     Route("/profile/devices/{session_id:int}/signout", sign_out_device, methods=["POST"]),
     Route("/profile/devices/signout-others", sign_out_others, methods=["POST"]),

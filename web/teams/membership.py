@@ -106,7 +106,7 @@ async def _join_page(
     )
 
 
-@queries(PAGE + 1)  # SQLite counts a first look in two statements (PostgreSQL one)
+@queries(PAGE + 2)  # SQLite counts a first look in two statements; the session touch
 @signed_in
 async def join_form(request: Request) -> Response:
     """Confirm joining a client's team: the role (from your job title) and a tick. Reached

@@ -1,0 +1,1 @@
+"""The family's side: the card a member shared, opened without signing in."""
