@@ -28,12 +28,12 @@ from web.core import audit, family, ratelimit
 from web.core.alerts import tell_team
 from web.core.auth import me, now, signed_in
 from web.core.budgets import PAGE, queries
-from web.core.errors import error_page, too_many_requests
+from web.core.errors import too_many_requests
 from web.core.notify import enqueue_email
 from web.core.render import page_or_block
 from web.core.settings import Settings
 from web.core.signins import normalise_email, valid_email
-from web.teams.team import mine, team_or_refusal
+from web.teams.team import discreet_refusal, mine, team_or_refusal
 
 #: Cards one member may share an hour: each may email an address nobody checked.
 CARDS_PER_HOUR = 10
@@ -41,17 +41,12 @@ CARDS_PER_HOUR = 10
 NUMBERS = re.compile(r"\d")
 
 
-def discreet_refusal(request: Request, client: Client) -> Response:
-    """What a discreet member sees: sharing would show the family and the team they are there."""
-    return error_page(
+def refused(request: Request, client: Client) -> Response:
+    return discreet_refusal(
         request,
-        403,
-        "You are on this team discreetly. Sharing the team with the family would show that "
-        "you are involved, so only members the team can see may do it. Ask a colleague on "
-        "the team, or let the team see you first from your card.",
-        title="Only visible members can share the team",
-        action_url=f"/clients/{client.id}",
-        action_label="Back to the team",
+        client,
+        "Sharing the team with the family",
+        "Only visible members can share the team",
     )
 
 
@@ -102,7 +97,7 @@ async def share_form(request: Request) -> Response:
         return found
     client, team = found
     if mine(request, team).discreet:
-        return discreet_refusal(request, client)
+        return refused(request, client)
     return form_page(request, client, team)
 
 
@@ -156,7 +151,7 @@ async def share(request: Request) -> Response:
     client, team = found
     own = mine(request, team)
     if own.discreet:
-        return discreet_refusal(request, client)
+        return refused(request, client)
     answers, errors = checked(await request.form())
     if errors:
         return form_page(request, client, team, answers, errors)

@@ -12,26 +12,17 @@ from models.teams import Membership
 from web.core.access import lead_of, may_lead
 from web.core.auth import signed_in
 from web.core.budgets import PAGE, queries
-from web.core.errors import error_page
 from web.core.lead import name_lead
 from web.core.render import page_or_block
-from web.teams.team import mine, team_or_refusal
+from web.teams.team import discreet_refusal, mine, team_or_refusal
 
 #: The form's value for "no lead professional for now".
 NOBODY = "none"
 
 
 def _discreet_refusal(request: Request, client: Client) -> Response:
-    """What a discreet member sees: naming a lead would show the team they are there."""
-    return error_page(
-        request,
-        403,
-        "You are on this team discreetly. Naming the lead professional would show the team "
-        "that you are involved, so only members the team can see may do it. You can let the "
-        "team see you first from your card.",
-        title="Only visible members can name the lead",
-        action_url=f"/clients/{client.id}",
-        action_label="Back to the team",
+    return discreet_refusal(
+        request, client, "Naming the lead professional", "Only visible members can name the lead"
     )
 
 

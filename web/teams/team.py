@@ -48,6 +48,21 @@ def join_this_team(request: Request) -> Response:
     )
 
 
+def discreet_refusal(request: Request, client: Client, doing: str, title: str) -> Response:
+    """What a discreet member sees when `doing` (the lead, the family's card) would show the
+    team, or the family, that they are there."""
+    return error_page(
+        request,
+        403,
+        f"You are on this team discreetly. {doing} would show that you are involved, so only "
+        "members the team can see may do it. Ask a colleague on the team, or let the team see "
+        "you first from your card.",
+        title=title,
+        action_url=f"/clients/{client.id}",
+        action_label="Back to the team",
+    )
+
+
 def viewed(request: Request, client: Client, **detail: Any) -> AuditEvent:
     """The audit event of a member's view of a client's team (a tab, or a circle's card)."""
     tab = request.url.path.rsplit("/", 1)[-1]
@@ -136,6 +151,9 @@ async def show(request: Request) -> Response:
             "mailto": mailto,
             "others": others,
             "lead": lead,
+            # Acting for the team (naming the lead, sharing with the family) would show a
+            # discreet member: offered only to those the team sees (access.may_lead).
+            "seen_by_team": access.may_lead(mine(request, team)),
             "since": {m.id: access.joined_at(me(request), m) for m in team},
             "last_contact": {m.id: access.last_contact_seen(me(request), m) for m in team},
             "tab": "team",
