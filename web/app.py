@@ -16,7 +16,7 @@ from web.alerts import notifications, push, worker
 from web.clients import add as add_client
 from web.clients import dashboard as clients
 from web.clients import find as find_clients
-from web.core import budgets, clock, db, directory, errors, name_index
+from web.core import budgets, clock, db, errors, name_index
 from web.core.areas import area_tree
 from web.core.auth import AuthMiddleware
 from web.core.inputs import InputGuard
@@ -79,7 +79,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await area_tree()  # reference data, read once per process
         stop = asyncio.Event()
         words = asyncio.create_task(name_index.keep_topped_up(stop))
-        directory_words = asyncio.create_task(directory.keep_fresh(stop))
         delivery = (
             asyncio.create_task(worker.run(settings, stop, poll_seconds=1.0))
             if settings.run_worker_in_web
@@ -90,7 +89,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             stop.set()
             await words
-            await directory_words
             if delivery is not None:
                 await delivery
             await db.close_database()

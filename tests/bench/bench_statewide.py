@@ -7,9 +7,10 @@ Loads the demo deployment (`load-demo --clients N --practitioners M`) into URL, 
 first (PostgreSQL: its `public` schema is dropped; give it a database of its own), or, with
 `--reuse`, uses the demo already there. Then, in-process (httpx ASGITransport against
 create_app, the database at URL), signed in through the real link flow, it asks each page
-`--runs` times after one warm-up: as Priya, the dashboard, Mia's team page and a client
-search; as Grace (local administrator) and Morgan (state administrator), the administration
-overview. Before the pages it counts every council's figures again as the worker does
+`--runs` times after one warm-up: as Priya, the dashboard, Mia's team page, a client
+search, the one search box with a word that finds colleagues and services but no client,
+and the phone book; as Grace (local administrator) and Morgan (state administrator), the
+administration overview. Before the pages it counts every council's figures again as the worker does
 (`council_figures.refresh_due`, all of them, however fresh), timed: the overview reads those
 stored counts for a selection this large. It prints the median and p95 time of each request
 (the app's own time: no network, no proxy), the SQL statements it sent beside its route's
@@ -87,6 +88,8 @@ async def measure(url: str, runs: int) -> list[tuple[str, str, list[float], int,
         ("priya", "dashboard `/`", "/"),
         ("priya", "Mia's team page", f"/clients/{mia.id}"),
         ("priya", "search `?q=mia+thompson`", "/clients/search?q=mia+thompson"),
+        ("priya", "search `?q=nurse` (colleagues, no client)", "/clients/search?q=nurse"),
+        ("priya", "phone book `/people?q=nurse`", "/people?q=nurse"),
         ("grace", "admin `/admin` (Grace, local)", "/admin"),
         ("morgan", "admin `/admin` (Morgan, state)", "/admin"),
     ]

@@ -19,6 +19,7 @@ from tests import support
 from tests.web.helpers import csrf_token, sign_in
 from web.commands import RedactAccessLog
 from web.core import clock, family, retention
+from web.core.errors import loggable_path
 
 TOKEN = re.compile(r"/family/([A-Za-z0-9_\-]{43})")
 SHARE = {
@@ -215,6 +216,55 @@ async def test_the_address_and_the_link_are_kept_nowhere_once_sent(client, setti
             assert "jade.family" not in text, table
 
 
+async def test_a_refused_address_is_given_up_at_once_and_logged_masked(
+    client, settings, monkeypatch
+):
+    """A mail server refusing the family's address (550) is not retried for hours: the row is
+    given up and emptied at once, and the log names no address."""
+    import aiosmtplib
+
+    from web.alerts import mail, worker
+
+    async def refuse(_settings, _message):
+        address = SHARE["email"]
+        raise aiosmtplib.SMTPRecipientsRefused(
+            [aiosmtplib.SMTPRecipientRefused(550, f"5.1.1 <{address}> no such user", address)]
+        )
+
+    priya, _aroha, _sam, mia = await thompsons()
+    await sign_in(client, priya)
+    await share(client, mia.id)
+    monkeypatch.setattr(mail, "send", refuse)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("patchwork.worker").addHandler(handler)
+    try:
+        assert await worker.deliver_due(settings) >= 1
+    finally:
+        logging.getLogger("patchwork.worker").removeHandler(handler)
+    [row] = await Outbox.filter(id=(await FamilyCard.get()).outbox_id)
+    assert row.failed_at is not None and row.attempts == 1
+    assert (row.recipient, row.subject, row.body, row.last_error) == ("", "", "", "")
+    logged = "\n".join(r.getMessage() for r in records)
+    assert "SMTPRecipientsRefused" in logged and "[address]" in logged
+    assert "jade.family" not in logged
+
+
+async def test_tidying_empties_a_cards_email_a_stopped_worker_left(client, settings):
+    from web.alerts import worker
+
+    priya, _aroha, _sam, mia = await thompsons()
+    await sign_in(client, priya)
+    await share(client, mia.id)
+    card = await FamilyCard.get()
+    # Sent, and the worker stopped before emptying it.
+    await Outbox.filter(id=card.outbox_id).update(sent_at=clock.now())
+    await worker.tidy(settings)
+    row = await Outbox.get(id=card.outbox_id)
+    assert (row.recipient, row.body) == ("", "")
+
+
 async def test_sharing_opening_and_withdrawing_are_audited_and_in_history(client, phone):
     priya, aroha, sam, mia = await thompsons()
     await sign_in(client, priya)
@@ -228,8 +278,9 @@ async def test_sharing_opening_and_withdrawing_are_audited_and_in_history(client
     actions = await AuditEvent.filter(action__startswith="family_card.").values_list(
         "action", flat=True
     )
+    # Every opening audited, History showing the first of each day.
     assert sorted(actions) == sorted(
-        ["family_card.shared", "family_card.opened", "family_card.opened", "family_card.withdrawn"]
+        ["family_card.shared", *["family_card.opened"] * 4, "family_card.withdrawn"]
     )
     events = await TeamEvent.filter(client=mia).order_by("id").values_list("kind", "actor_id")
     assert events == [
@@ -238,11 +289,17 @@ async def test_sharing_opening_and_withdrawing_are_audited_and_in_history(client
         ("card_opened", None),
         ("card_withdrawn", priya.id),
     ]
-    told = await Notification.filter(kind__in=["card_shared", "card_withdrawn"]).values_list(
+    told = await Notification.filter(kind__startswith="card_").values_list(
         "practitioner_id", "kind"
     )
+    # Aroha (child protection: asked for each card) is asked; Sam, discreet, only told.
     assert sorted(told) == sorted(
-        [(p.id, k) for p in (aroha, sam) for k in ("card_shared", "card_withdrawn")]
+        [
+            (aroha.id, "card_asked"),
+            (sam.id, "card_shared"),
+            (aroha.id, "card_withdrawn"),
+            (sam.id, "card_withdrawn"),
+        ]
     )
     history = (await client.get(f"/clients/{mia.id}/history")).text
     assert "Jade" not in history and "jade" not in history
@@ -252,22 +309,76 @@ async def test_sharing_opening_and_withdrawing_are_audited_and_in_history(client
     assert "Jade" not in repr(audited) and "example.com" not in repr(audited)
 
 
-async def test_a_discreet_members_withdrawal_names_nobody(client, phone):
+async def test_a_discreet_member_cannot_withdraw_a_card(client, phone):
+    """Who withdrew, and who was told, would show the team someone it cannot see: a discreet
+    member is refused (and asks a colleague, as for sharing); the card keeps working."""
     priya, _aroha, sam, mia = await thompsons()
     await sign_in(client, priya)
     token = await share(client, mia.id)
     card = await FamilyCard.get()
     sam_http = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
     await sign_in(sam_http, sam)
-    form = (await sam_http.get(f"/clients/{mia.id}/family/{card.id}/withdraw")).text
-    assert "discreetly" in form
-    assert (await post(sam_http, f"/clients/{mia.id}/family/{card.id}/withdraw")).status_code == 303
+    cards = (await sam_http.get(f"/clients/{mia.id}/family")).text
+    assert f"/family/{card.id}/withdraw" not in cards
+    form = await sam_http.get(f"/clients/{mia.id}/family/{card.id}/withdraw")
+    assert form.status_code == 403 and "discreetly" in form.text
+    refused = await post(sam_http, f"/clients/{mia.id}/family/{card.id}/withdraw")
+    assert refused.status_code == 403
     await sam_http.aclose()
-    assert (await phone.get(f"/family/{token}")).status_code == 404
-    withdrawn = await TeamEvent.get(kind="card_withdrawn")
-    assert withdrawn.actor_id is None
-    assert (await FamilyCard.get()).withdrawn_by_id is None
-    assert not await Notification.filter(kind="card_withdrawn", actor_id=sam.id).exists()
+    assert (await phone.get(f"/family/{token}")).status_code == 200
+    assert not await TeamEvent.filter(kind="card_withdrawn").exists()
+    assert not await Notification.filter(kind="card_withdrawn").exists()
+    assert (await FamilyCard.get()).withdrawn_at is None
+
+
+async def test_the_same_form_sent_twice_makes_one_card(client, phone):
+    """A reload of the QR code's page sends its form again: the same card is shown again, and
+    nothing more is made, told or counted; a new form makes a new card."""
+    priya, aroha, _sam, mia = await thompsons()
+    await sign_in(client, priya)
+    page = (await client.get(f"/clients/{mia.id}/family/share")).text
+    attempt = re.search(r'name="attempt" value="([^"]+)"', page)
+    assert attempt
+    form = {**SHARE, "method": "qr", "attempt": attempt.group(1)}
+    first = await share(client, mia.id, **form)
+    assert await share(client, mia.id, **form) == first
+    assert await FamilyCard.all().count() == 1
+    assert await Notification.filter(practitioner_id=aroha.id).count() == 1
+    emailed = {**SHARE, "attempt": "A" * 22}
+    await share(client, mia.id, **emailed)
+    again = await post(client, f"/clients/{mia.id}/family/share", **emailed)
+    assert again.headers["location"].endswith("?done=already")
+    assert await Outbox.filter(recipient=SHARE["email"]).count() == 1
+    assert await FamilyCard.all().count() == 2
+    assert await share(client, mia.id, method="qr") not in (first,)
+    assert await FamilyCard.all().count() == 3
+
+
+async def test_the_email_names_the_sharer_only_when_the_card_lists_them(client):
+    priya, aroha, _sam, mia = await thompsons()
+    await sign_in(client, priya)
+    await share(client, mia.id)
+    listed = await Outbox.get(recipient=SHARE["email"])
+    assert "Priya, Maternal & Child Health Nurse at" in listed.body
+    await Membership.filter(practitioner=priya, client=mia).update(family_listing="never")
+    await Outbox.all().delete()
+    await share(client, mia.id)
+    unlisted = await Outbox.get(recipient=SHARE["email"])
+    assert "Priya" not in unlisted.body and "Nurse" not in unlisted.body
+    assert "Someone from the team working with Mia" in unlisted.body
+
+
+async def test_a_recipient_is_read_as_the_eye_reads_it(client):
+    """Full-width and invisible characters cannot slip an address or a number past the
+    name-only rule."""
+    priya, _aroha, _sam, mia = await thompsons()
+    await sign_in(client, priya)
+    for sneaky in ("jade＠example．com", "Jade ０４００", "\u200b\u200b", "jade\u200b@example.com"):
+        response = await post(
+            client, f"/clients/{mia.id}/family/share", **{**SHARE, "recipient": sneaky}
+        )
+        assert response.status_code == 422, sneaky
+    assert not await FamilyCard.exists()
 
 
 async def test_the_sharer_who_is_asked_each_time_is_on_their_own_card(client, phone):
@@ -282,13 +393,21 @@ async def test_the_sharer_who_is_asked_each_time_is_on_their_own_card(client, ph
     assert "You will not be on the card" in form
 
 
-def test_the_access_log_keeps_no_card_token():
-    arguments = ("ip", "GET", "/family/Ab-c_1")
+@pytest.mark.parametrize(
+    "path",
+    ["/family/Ab-c_1", "/%66amily/Ab-c_1", "/family%2FAb-c_1", "/FAMILY/Ab-c_1", "//family/Ab-c_1"],
+)
+def test_the_access_log_keeps_no_card_token(path):
+    """However the path is written that opens (or might open) a card, the log has no token."""
     record = logging.LogRecord(
-        "uvicorn.access", logging.INFO, __file__, 1, "%s %s %s", arguments, None
+        "uvicorn.access", logging.INFO, __file__, 1, "%s %s %s", ("ip", "GET", path), None
     )
     assert RedactAccessLog().filter(record)
     assert record.getMessage() == "ip GET /family/[token]"
+
+
+def test_a_logged_path_stays_one_line():
+    assert loggable_path("/clients/%0Ad%0D") == "/clients/?d?"
 
 
 async def test_administrators_count_current_cards_by_council_and_retention_removes_them(
@@ -310,3 +429,23 @@ async def test_administrators_count_current_cards_by_council_and_retention_remov
     removed = await retention.apply(settings)
     assert removed.family_cards == 2
     assert not await FamilyCard.exists() and not await FamilyCardAgreement.exists()
+
+
+async def test_never_in_the_profile_takes_them_off_the_cards_of_teams_that_follow_it(client):
+    """Aroha agreed to a card, then chose "never" in her profile: she is off it, and choosing
+    "ask" again asks her afresh instead of putting her back."""
+    priya, aroha, _sam, mia = await thompsons()
+    await sign_in(client, priya)
+    await share(client, mia.id)
+    card = await FamilyCard.get()
+    aroha_http = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    await sign_in(aroha_http, aroha)
+    asked = await Notification.get(practitioner_id=aroha.id)
+    assert asked.kind == "card_asked"
+    assert (await post(aroha_http, f"/clients/{mia.id}/family/{card.id}/agree")).status_code == 303
+    assert await FamilyCardAgreement.filter(practitioner=aroha).exists()
+    for choice in ("never", "ask"):
+        saved = await post(aroha_http, "/profile/family-cards", family_listing=choice)
+        assert saved.status_code == 303
+    await aroha_http.aclose()
+    assert not await FamilyCardAgreement.filter(practitioner=aroha).exists()

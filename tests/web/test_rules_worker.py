@@ -456,3 +456,27 @@ async def test_a_failed_round_is_logged_and_followed_by_a_wait_however_small_the
         "wait 2.0",
     ]
     assert messages == ["ERROR delivery round failed", "ERROR delivery round failed"]
+
+
+async def test_tidying_removes_sent_messages_after_a_week_and_given_up_ones_after_a_month(
+    settings,
+):
+    moment = clock.now()
+    day = timedelta(days=1)
+
+    async def row(**when: object) -> int:
+        item = await Outbox.create(channel="email", recipient="a@b.example", **when)
+        return item.id
+
+    gone = {
+        await row(next_attempt_at=moment, sent_at=moment - 8 * day),
+        await row(next_attempt_at=moment, failed_at=moment - 31 * day),
+    }
+    kept = {
+        await row(next_attempt_at=moment, sent_at=moment - 6 * day),
+        await row(next_attempt_at=moment, failed_at=moment - 29 * day),
+        await row(next_attempt_at=moment - 40 * day),  # still waiting, however old: kept
+    }
+    await worker.tidy(settings)
+    assert set(await Outbox.all().values_list("id", flat=True)) == kept
+    assert not gone & kept

@@ -19,7 +19,7 @@ from typing import Any
 
 from models.areas import CouncilFigures
 from web.core import clock
-from web.core.council_figures import Month, Sql, counted, months
+from web.core.council_figures import MONTHS, Month, Sql, carried_over, counted, months
 
 #: Discreet memberships a cell must aggregate before it counts them.
 DISCREET_MINIMUM = 5
@@ -72,6 +72,13 @@ async def sums(
     read, and when the oldest stored sums used were counted (None: all live)."""
     kept = await stored(councils)
     usable = {i: row for i, row in kept.councils.items() if row[1] == span[0].key}
+    # Counted before this month began (the worker is counting again): carried over.
+    before = months(MONTHS + 1)[0].key
+    usable.update(
+        (i, (at, key, size, carried_over(cells)))
+        for i, (at, key, size, cells) in kept.councils.items()
+        if key == before and len(span) == MONTHS
+    )
     live = [i for i in councils if i not in usable]
     room = LIVE_UP_TO
     for i in sorted(usable, key=lambda i: usable[i][2]):

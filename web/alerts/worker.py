@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from datetime import datetime, timedelta
 
+import aiosmtplib
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
@@ -44,6 +46,10 @@ LEASE = timedelta(minutes=5)
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(hours=6)
 MAX_ATTEMPTS = 10
+#: How long the outbox keeps a sent message (for an operator's questions), and a given-up one
+#: (what monitoring reads: docs/DEPLOYMENT.md, section 11).
+SENT_KEPT = timedelta(days=7)
+FAILED_KEPT = timedelta(days=30)
 #: How often the scheduled jobs run.
 SCHEDULE_SECONDS = 300
 
@@ -110,7 +116,6 @@ async def deliver_due(settings: Settings) -> int:
     for index, item in enumerate(items):
         if item.locked_until is not None and now() >= item.locked_until:
             await _release(items[index:])
-            await family.forget_sent_emails([i.id for i in items[:index]])
             return index
         try:
             await deliver(settings, item)
@@ -118,8 +123,10 @@ async def deliver_due(settings: Settings) -> int:
             await _failed(item, error, first_retry(settings))
         else:
             await Outbox.filter(id=item.id).update(sent_at=now(), locked_until=None, last_error="")
-    # A family's card went to an address nobody is to keep: its row is emptied once done.
-    await family.forget_sent_emails([item.id for item in items])
+        if item.channel == "email":
+            # A family's card went to an address nobody is to keep: emptied once done (and by
+            # `tidy`, should this process stop in between).
+            await family.forget_sent_emails([item.id])
     return len(items)
 
 
@@ -132,11 +139,31 @@ async def _release(items: list[Outbox]) -> None:
         ).update(locked_until=None, attempts=F("attempts") - 1)
 
 
+def described(error: Exception) -> str:
+    """What the log says of a failure: its kind and text with every email address masked (a
+    mail server's reply quotes the address back, and a family's is to be kept nowhere)."""
+    return ADDRESS.sub("[address]", f"{type(error).__name__}: {error}")[:300]
+
+
+#: Anything shaped like an email address, as a server's reply may quote it.
+ADDRESS = re.compile(r"[^\s<>'\"(),;:\[\]]+@[^\s<>'\"(),;:\[\]]+")
+
+
+def permanent(error: Exception) -> bool:
+    """A failure no retry mends: the push subscription is gone, or the mail server refused
+    every recipient outright (5xx: no such mailbox)."""
+    if isinstance(error, push.SubscriptionGone):
+        return True
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return all(500 <= r.code < 600 for r in error.recipients)
+    return isinstance(error, aiosmtplib.SMTPRecipientRefused) and 500 <= error.code < 600
+
+
 async def _failed(item: Outbox, error: Exception, first: timedelta = FIRST_RETRY) -> None:
     message = f"{type(error).__name__}: {error}"[:500]
-    log.warning("outbox %s attempt %s failed: %s", item.id, item.attempts, message)
+    log.warning("outbox %s attempt %s failed: %s", item.id, item.attempts, described(error))
     changes: dict[str, object] = {"last_error": message, "locked_until": None}
-    if item.attempts >= MAX_ATTEMPTS or isinstance(error, push.SubscriptionGone):
+    if item.attempts >= MAX_ATTEMPTS or permanent(error):
         changes["failed_at"] = now()
     else:
         changes["next_attempt_at"] = now() + backoff(item.attempts, first)
@@ -144,9 +171,12 @@ async def _failed(item: Outbox, error: Exception, first: timedelta = FIRST_RETRY
 
 
 async def tidy(settings: Settings) -> None:
-    """Delete what has expired: old rate-limit hits, spent links, challenges and join codes,
-    dead sessions."""
+    """Delete what has expired: a card's email done with, messages sent a week ago or given up
+    a month ago, old rate-limit hits, spent links, challenges and join codes, dead sessions."""
     moment = now()
+    await family.forget_sent_emails(None)  # any a stopped worker left
+    await Outbox.filter(sent_at__lt=moment - SENT_KEPT).delete()
+    await Outbox.filter(sent_at__isnull=True, failed_at__lt=moment - FAILED_KEPT).delete()
     await ratelimit.forget_old()
     await SignInToken.filter(expires_at__lt=moment - timedelta(days=1)).delete()
     await JoinCode.filter(expires_at__lt=moment - timedelta(days=1)).delete()

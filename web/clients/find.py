@@ -35,10 +35,11 @@ def read_query(params: QueryParams) -> tuple[str, str, Query, dict[str, str]]:
     return text, born_text, Query(tuple(query_tokens(text)), born_on, born_in), errors
 
 
-# The session, the rate limit, the client groups, colleagues, the audit event: SEARCH. Services
-# come from memory (web/core/services.py). Beyond it only when something kept is read afresh:
-# the areas after they changed (web/core/scopes.py), the names' and the directory's words in a
-# process's first search, the organisations after one changed.
+# The session, the rate limit, the client groups, the colleagues found (matched in memory, read
+# by id), the audit event: SEARCH. Services come from memory too. Beyond it only when something
+# kept is read afresh: the areas after they changed (web/core/scopes.py), the names' words in a
+# process's first search, the colleagues and the organisations when the directory's version
+# moved (web/core/colleagues.py).
 @queries(SEARCH + 4)
 @signed_in
 async def find(request: Request) -> Response:

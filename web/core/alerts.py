@@ -39,6 +39,8 @@ SAYS = {
     "lead_gone": "One of your clients' teams no longer has a lead professional.",
     "lead_left": "The lead professional has left the team around one of your clients.",
     "card_shared": "A member has shared one of your clients' teams with the family.",
+    "card_asked": "A member has shared one of your clients' teams with the family: will you "
+    "be on the card?",
     "card_withdrawn": "A family's card for one of your clients' teams has been withdrawn.",
 }
 #: What a push notification shows on a lock screen: nothing more specific than this.

@@ -10,6 +10,7 @@ on reading (web/admin/dashboard_figures.py), to stored and live counts alike.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -159,6 +160,32 @@ async def counted(councils: list[int], span: list[Month], since: datetime) -> di
         int(row["area"]): {k: int(v or 0) for k, v in row.items() if not k.endswith("area")}
         for row in rows
     }
+
+
+#: A cell of one month of the span: its name, then the month's place ("v_on_3", "p_11").
+MONTHLY = re.compile(r"^(.+)_(\d+)$")
+
+
+def carried_over(cells: dict[str, int]) -> dict[str, int]:
+    """Sums counted for the span of months that ended at the last month's turn, read for the
+    span that began (the worker counts every council again within minutes of it): each
+    month's cells one place earlier, and the new month as it stood when they were counted,
+    before it began: who was on a team then, no join yet, the active practitioners."""
+    moved: dict[str, int] = {}
+    for name, value in cells.items():
+        found = MONTHLY.match(name)
+        if found is None:
+            moved[name] = value
+        elif int(found[2]) > 0:
+            moved[f"{found[1]}_{int(found[2]) - 1}"] = value
+    last = MONTHS - 1
+    for side in ("v", "d"):
+        moved[f"{side}_on_{last}"] = cells.get(f"{side}_members", 0)
+        moved[f"{side}_joins_{last}"] = 0
+    for side in ("v", "a"):
+        moved[f"{side}_teams_{last}"] = cells.get(f"{side}_teams", 0)
+    moved[f"p_{last}"] = cells.get("active", 0)
+    return moved
 
 
 async def refresh(area_id: int, span: list[Month] | None = None) -> None:

@@ -7,6 +7,7 @@ import logging
 import re
 import socket
 from http import HTTPStatus
+from urllib.parse import unquote
 
 import asyncpg
 from starlette.exceptions import HTTPException
@@ -87,18 +88,20 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 #: An invitation's token is in its path: a log keeps only that it was one.
-INVITATION_TOKEN = re.compile(r"^/invitations/(?!\d+(?:/|$))[^/?]+")
+INVITATION_TOKEN = re.compile(r"^/+invitations/+(?!\d+(?:/|$))[^/?]+", re.IGNORECASE)
 #: So is a join code's: kept, it would be a way in for ten minutes.
-JOIN_TOKEN = re.compile(r"^/join/[^/?]+")
+JOIN_TOKEN = re.compile(r"^/+join/+[^/?]+", re.IGNORECASE)
 #: And a family's card: kept, it would show a client's team to whoever read the log.
-FAMILY_TOKEN = re.compile(r"^/family/[^/?]+")
+FAMILY_TOKEN = re.compile(r"^/+family/+[^/?]+", re.IGNORECASE)
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def loggable_path(path: str) -> str:
     """A path as logs may keep it: no query string (search terms, sign-in tokens) and no
     token in an invitation's, a join code's or a family card's path. Every log that names a
-    path uses it."""
-    path = path.split("?", 1)[0]
+    path uses it. It reads the path decoded, as the router does ("/%66amily/…" and
+    "/family%2F…" open a card too), whatever its case."""
+    path = CONTROL.sub("?", unquote(path.split("?", 1)[0]))  # decoded, yet one line
     path = INVITATION_TOKEN.sub("/invitations/[token]", path)
     path = FAMILY_TOKEN.sub("/family/[token]", path)
     return JOIN_TOKEN.sub("/join/[token]", path)

@@ -9,7 +9,9 @@ profile's, else their service's usual way: police and child protection ask each 
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,7 +21,7 @@ from tortoise import connections
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 
-from models.family import FamilyCard
+from models.family import FamilyCard, FamilyCardAgreement
 from models.notifications import Outbox
 from models.teams import Membership
 from web.core import clock
@@ -85,6 +87,40 @@ def first_name(name: str) -> str:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def card_token(secret_key: str, practitioner_id: int, client_id: int, attempt: str) -> str:
+    """A card's token: the server's secret over the random `attempt` the share form carries
+    (43 characters, 256 bits, as `secrets.token_urlsafe(32)`). The same form sent twice (a
+    reload of the QR code's page) makes the same token, so it finds its card instead of making
+    another; the attempt alone, without the secret, gives nothing away."""
+    message = f"family-card:{practitioner_id}:{client_id}:{attempt}".encode()
+    digest = hmac.new(secret_key.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def listed_sharer(membership: Membership) -> bool:
+    """Whether the member sharing a card is on it (sharing counts as agreeing, when asked)."""
+    return not never_shown(membership) and listing_of(membership) != "never"
+
+
+async def off_cards(practitioner_id: int, client_ids: Any) -> None:
+    """Take a member now never listed off every card of these clients (ids, or a subquery of
+    them): should they choose to be listed again, each card asks them afresh."""
+    cards = Subquery(FamilyCard.filter(client_id__in=client_ids).values("id"))
+    await FamilyCardAgreement.filter(practitioner_id=practitioner_id, card_id__in=cards).delete()
+
+
+async def hold_visible(membership: Membership) -> bool:
+    """Inside a transaction: whether this membership is still current and visible, its row
+    then held to the end of the transaction (an update that changes nothing takes its lock),
+    so the member cannot leave or go discreet in the middle of what they are doing: that
+    waits, and comes after it."""
+    return bool(
+        await Membership.filter(id=membership.id, ended_at__isnull=True, discreet=False).update(
+            discreet=False
+        )
+    )
 
 
 def long_date(moment: datetime) -> str:
@@ -225,15 +261,20 @@ def card_values(settings: Settings, card: Card, preview: bool = False) -> dict[s
 # -- forgetting the address, counting for administrators ------------------------------------
 
 
-async def forget_sent_emails(outbox_ids: Collection[int]) -> int:
-    """Empty the outbox rows of cards' emails among `outbox_ids` once each is sent or given
-    up, so neither the family's address nor their link stays. The worker calls it after each
-    round it delivered something in."""
+async def forget_sent_emails(outbox_ids: Collection[int] | None) -> int:
+    """Empty the outbox rows of cards' emails among `outbox_ids` (None: every one) once each
+    is sent or given up, so neither the family's address nor their link stays. The worker
+    calls it after each email it tried, and `tidy` for all."""
+    done = Q(sent_at__isnull=False) | Q(failed_at__isnull=False)
+    if outbox_ids is None:
+        cards = Subquery(FamilyCard.filter(outbox_id__isnull=False).values("outbox_id"))
+        return await Outbox.filter(done, ~Q(recipient=""), id__in=cards).update(
+            recipient="", subject="", body="", last_error=""
+        )
     ids = [int(i) for i in outbox_ids]
     if not ids:
         return 0
     cards = Subquery(FamilyCard.filter(outbox_id__in=ids).values("outbox_id"))
-    done = Q(sent_at__isnull=False) | Q(failed_at__isnull=False)
     # An SMTP error can quote the address back: last_error goes too.
     return await Outbox.filter(done, Q(id__in=ids) & Q(id__in=cards)).update(
         recipient="", subject="", body="", last_error=""

@@ -7,6 +7,7 @@ A value out of range, not ASCII, or not a string is None: the caller says what w
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from web.core import clock
@@ -64,3 +65,10 @@ def parse_born(text: str) -> tuple[date | None, int | None, str]:
     if not date(1900, 1, 1) <= born <= clock.today():
         return None, None, "Enter a date of birth in the past"
     return born, None, ""
+
+
+def plain(text: str) -> str:
+    """Text as the eye reads it: compatibility forms folded ("＠" is "@", "５" is "5"),
+    invisible format characters (a zero-width space) removed, spaces made single."""
+    folded = unicodedata.normalize("NFKC", text)
+    return " ".join("".join(c for c in folded if unicodedata.category(c) != "Cf").split())

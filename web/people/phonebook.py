@@ -20,11 +20,11 @@ from web.core.render import page_or_block
 from web.core.scopes import my_areas
 
 
-# The session, people in and outside your areas, the audit event: PAGE (services come from
-# memory, web/core/services.py). Beyond it only when something kept is read afresh: the areas
-# after they changed (web/core/scopes.py), the directory's words in a process's first search,
-# the organisations after one changed.
-@queries(PAGE + 3)
+# The session, the people found (matched in memory, read by id), the audit event: 3 (services
+# come from memory too). Beyond it only when something kept is read afresh: the areas after
+# they changed (web/core/scopes.py); the colleagues and the organisations, each one statement,
+# when the directory's version moved (web/core/colleagues.py).
+@queries(PAGE + 2)
 @signed_in
 async def search(request: Request) -> Response:
     """Search people by name, role or organisation, and services by name or type."""

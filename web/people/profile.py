@@ -9,12 +9,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from models.auth import PasskeyCredential, Session
 from models.family import LISTINGS
 from models.practitioners import Practitioner
-from web.core import audit, family
+from models.teams import Membership
+from web.core import access, audit, family
 from web.core.auth import me, safe_next, signed_in
 from web.core.budgets import PAGE, queries
 from web.core.cookies import privacy_screen_cookie
@@ -130,6 +132,11 @@ async def save_family_listing(request: Request) -> Response:
         raise HTTPException(400, "That choice was not understood.")
     async with in_transaction():
         await Practitioner.filter(id=me(request).id).update(family_listing=choice)
+        if choice == "never":  # off the cards of every team that follows this choice
+            following = Membership.filter(
+                access.current(), practitioner_id=me(request).id, family_listing=""
+            ).values("client_id")
+            await family.off_cards(me(request).id, Subquery(following))
         await audit.record(request, "profile.updated", family_listing=choice or "usual")
     return RedirectResponse("/profile?saved=family#family-heading", status_code=303)
 

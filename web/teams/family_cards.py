@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from tortoise.expressions import RawSQL, Subquery
+from tortoise.expressions import RawSQL
 from tortoise.transactions import in_transaction
 
 from models.clients import Client
@@ -24,7 +24,7 @@ from web.core.alerts import tell_team
 from web.core.auth import me, now, signed_in
 from web.core.budgets import PAGE, queries
 from web.core.render import page_or_block
-from web.teams.team import mine, team_or_refusal
+from web.teams.team import discreet_refusal, mine, team_or_refusal
 
 
 def agreed_by(practitioner_id: int) -> RawSQL:
@@ -68,6 +68,8 @@ async def cards(request: Request) -> Response:
             "names": names_of(team),
             "never_shown": family.never_shown(own),
             "listing": family.listing_of(own),
+            # Asked because they chose it (for this team or in their profile), or by default.
+            "chose_ask": "ask" in (own.family_listing, me(request).family_listing),
             "profile_listing": family.listing(
                 "", me(request).family_listing, me(request).organisation.service_type
             ),
@@ -149,16 +151,18 @@ async def choose_listing(request: Request) -> Response:
         practitioner = me(request)
         service = practitioner.organisation.service_type
         if family.listing(choice, practitioner.family_listing, service) == "never":
-            # Off every card now, and asked afresh should they choose to be listed again.
-            ids = Subquery(FamilyCard.filter(client_id=client.id).values("id"))
-            await FamilyCardAgreement.filter(
-                practitioner_id=practitioner.id, card_id__in=ids
-            ).delete()
+            await family.off_cards(practitioner.id, [client.id])
         await audit.record(
             request, "family_card.listing", client_id=client.id, area_id=client.area_id,
             listing=choice or "profile",
         )  # fmt: skip
     return RedirectResponse(f"/clients/{client.id}/family?done=listing", status_code=303)
+
+
+def withdrawal_refused(request: Request, client: Client) -> Response:
+    return discreet_refusal(
+        request, client, "Withdrawing a family card", "Only visible members can withdraw a card"
+    )
 
 
 @queries(PAGE)
@@ -170,6 +174,8 @@ async def withdraw_form(request: Request) -> Response:
         return found
     client, team = found
     card = await card_of(client, request)
+    if mine(request, team).discreet:
+        return withdrawal_refused(request, client)
     return page_or_block(
         request,
         "teams/family_withdraw.html",
@@ -180,17 +186,23 @@ async def withdraw_form(request: Request) -> Response:
 @queries(14)
 @signed_in
 async def withdraw(request: Request) -> Response:
-    """Withdraw a card. Any member may, a discreet one too: theirs, like anyone's who asks,
-    names nobody, so it reads like any unnamed withdrawal."""
+    """Withdraw a card: any member the team can see may, named or not. A discreet member may
+    not: who is told, and who withdrew, would show the team someone it cannot see is there
+    (they ask a colleague, as for sharing)."""
     found = await team_or_refusal(request, record_view=False)
     if isinstance(found, Response):
         return found
     client, team = found
     card = await card_of(client, request)
-    named = not mine(request, team).discreet and (await request.form()).get("unnamed") != "yes"
-    moment = now()
+    own = mine(request, team)
+    if own.discreet:
+        return withdrawal_refused(request, client)
+    named = (await request.form()).get("unnamed") != "yes"
     actor = me(request) if named else None
     async with in_transaction():
+        if not await family.hold_visible(own):
+            return withdrawal_refused(request, client)  # they went discreet a moment ago
+        moment = now()
         withdrawn = await FamilyCard.filter(id=card.id, withdrawn_at__isnull=True).update(
             withdrawn_at=moment, withdrawn_by_id=actor.id if actor else None
         )
