@@ -9,6 +9,7 @@ from tortoise.models import Model
 
 if TYPE_CHECKING:
     from models.clients import Client
+    from models.family import FamilyCard
     from models.practitioners import Practitioner
 
 END_REASONS = ("case_closed", "transferred", "lapsed", "other")
@@ -124,6 +125,11 @@ class TeamEvent(Model):
         "models.Practitioner", related_name="team_events_about", null=True,
         on_delete=fields.SET_NULL,
     )  # fmt: skip
+    card_id: int | None
+    #: The family's card it was about (shared, opened, withdrawn), so History tells cards apart.
+    card: fields.ForeignKeyNullableRelation[FamilyCard] = fields.ForeignKeyField(
+        "models.FamilyCard", related_name="events", null=True, on_delete=fields.SET_NULL
+    )
     at = fields.DatetimeField()
 
     class Meta:

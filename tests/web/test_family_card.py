@@ -303,6 +303,13 @@ async def test_sharing_opening_and_withdrawing_are_audited_and_in_history(client
     )
     history = (await client.get(f"/clients/{mia.id}/history")).text
     assert "Jade" not in history and "jade" not in history
+    # Which card, by how and when it was given, never to whom.
+    assert await TeamEvent.filter(client=mia, card_id=card.id).count() == 4
+    shared_on = clock.as_local(card.created_at)
+    day = f"{shared_on.day} {shared_on:%B}"
+    assert "shared the team with the family (a card by email)" in history
+    assert f"opened the card showing their team (emailed on {day})" in history
+    assert f"withdrew the family&#39;s card (emailed on {day})" in history
     audited = await AuditEvent.filter(action__startswith="family_card.").values_list(
         "detail", flat=True
     )

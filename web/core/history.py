@@ -17,7 +17,7 @@ from tortoise import connections
 from models.attentions import Attention
 from models.practitioners import Practitioner
 from models.teams import Membership
-from web.core import tables
+from web.core import clock, tables
 from web.core.access import UNNAMED, attention_raiser, joined_at
 
 
@@ -37,6 +37,10 @@ class TeamEventRow:
     at: datetime
     actor: str | None
     subject: str | None
+    #: The family's card it was about: how it was given ("email", "qr") and when ("" and None
+    #: for other events, or a card since removed).
+    card_method: str = ""
+    card_shared_at: datetime | None = None
 
 
 LEFT_BECAUSE = {
@@ -49,12 +53,15 @@ LEFT_BECAUSE = {
 #: A client's attentions (with who raised them) and team events, in one statement: the two
 #: halves share one column list, each filling the other's columns with NULL.
 EVENTS_SQL = (
-    "SELECT {attention}, NULL AS e_kind, NULL AS e_at, NULL AS e_actor, NULL AS e_subject "
+    "SELECT {attention}, NULL AS e_kind, NULL AS e_at, NULL AS e_actor, NULL AS e_subject, "
+    "NULL AS e_method, NULL AS e_shared_at "
     "FROM attention a LEFT JOIN practitioner r ON r.id = a.raised_by_id "
     "WHERE a.client_id = {client} "
-    "UNION ALL SELECT {nothing}, e.kind, e.at, ea.name, es.name FROM team_event e "
+    "UNION ALL SELECT {nothing}, e.kind, e.at, ea.name, es.name, fc.method, fc.created_at "
+    "FROM team_event e "
     "LEFT JOIN practitioner ea ON ea.id = e.actor_id "
-    "LEFT JOIN practitioner es ON es.id = e.subject_id WHERE e.client_id = {client}"
+    "LEFT JOIN practitioner es ON es.id = e.subject_id "
+    "LEFT JOIN family_card fc ON fc.id = e.card_id WHERE e.client_id = {client}"
 )
 
 
@@ -78,9 +85,13 @@ async def attentions_and_events(client_id: int) -> tuple[list[Attention], list[T
                 attention.raised_by = tables.as_model(Practitioner, row, "r")
             attentions.append(attention)
         else:
-            at = row["e_at"]
-            at = datetime.fromisoformat(at) if isinstance(at, str) else at
-            events.append(TeamEventRow(row["e_kind"], at, row["e_actor"], row["e_subject"]))
+            shared = row["e_shared_at"]
+            events.append(
+                TeamEventRow(
+                    row["e_kind"], _moment(row["e_at"]), row["e_actor"], row["e_subject"],
+                    row["e_method"] or "", _moment(shared) if shared is not None else None,
+                )
+            )  # fmt: skip
     return attentions, events
 
 
@@ -95,11 +106,27 @@ def _team_event(e: TeamEventRow) -> Event:
         return Event(e.at, e.kind, subject, "is no longer the lead professional: the team has none")
     if e.kind == "lead_gone":
         return Event(e.at, e.kind, actor, f"recorded that {subject} is no longer the lead")
+    card = _card(e)
     if e.kind == "card_opened":
-        return Event(e.at, e.kind, "The family", "opened the card showing their team")
+        return Event(e.at, e.kind, "The family", f"opened the card showing their team{card}")
     if e.kind == "card_withdrawn":
-        return Event(e.at, e.kind, actor, "withdrew the family's card")
-    return Event(e.at, e.kind, actor, "shared the team with the family (a card)")
+        return Event(e.at, e.kind, actor, f"withdrew the family's card{card}")
+    how = {"email": " by email", "qr": " as a QR code"}.get(e.card_method, "")
+    return Event(e.at, e.kind, actor, f"shared the team with the family (a card{how})")
+
+
+def _card(e: TeamEventRow) -> str:
+    """Which card, without whom it went to: " (the card emailed on 5 December)"."""
+    if e.card_shared_at is None:
+        return ""
+    how = {"email": "emailed", "qr": "shown as a QR code"}.get(e.card_method, "shared")
+    day = clock.as_local(e.card_shared_at)
+    return f" ({how} on {day.day} {day:%B})"
+
+
+def _moment(value: datetime | str) -> datetime:
+    """A timestamp as the database returned it (SQLite: ISO text)."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def history_events(

@@ -56,8 +56,9 @@ async def show(request: Request) -> Response:
     )  # fmt: skip
     if await family.mark_opened(card):
         await TeamEvent.create(
-            client_id=card.client_id, kind="card_opened", actor=None, at=clock.now()
-        )
+            client_id=card.client_id, kind="card_opened", actor=None, at=clock.now(),
+            card_id=card.id,
+        )  # fmt: skip
     return family_page(
         request, "family/card.html", family.card_values(request.app.state.settings, card)
     )

@@ -213,7 +213,9 @@ async def withdraw(request: Request) -> Response:
             await Outbox.filter(id=card.outbox_id, sent_at__isnull=True).update(
                 failed_at=moment, recipient="", subject="", body="", last_error="withdrawn"
             )
-        await TeamEvent.create(client=client, kind="card_withdrawn", actor=actor, at=moment)
+        await TeamEvent.create(
+            client=client, kind="card_withdrawn", actor=actor, at=moment, card_id=card.id
+        )
         await audit.record(
             request, "family_card.withdrawn", client_id=client.id, area_id=client.area_id,
             card_id=card.id, named=named,

@@ -14,7 +14,6 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-import segno
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -34,6 +33,7 @@ from web.core.notify import enqueue_email
 from web.core.render import page_or_block
 from web.core.settings import Settings
 from web.core.signins import normalise_email, valid_email
+from web.teams.family_qr import qr_page
 from web.teams.team import discreet_refusal, mine, team_or_refusal
 
 #: Cards one member may share an hour: each may email an address nobody checked.
@@ -255,7 +255,9 @@ async def made(
     if not family.never_shown(own) and family.listing_of(own) == "ask":
         # Sharing it is agreeing to be on it.
         await FamilyCardAgreement.create(card=card, practitioner=me(request), at=moment)
-    await TeamEvent.create(client=client, kind="card_shared", actor=me(request), at=moment)
+    await TeamEvent.create(
+        client=client, kind="card_shared", actor=me(request), at=moment, card_id=card.id
+    )
     # The audit keeps neither the recipient nor the address: ids, how, how long.
     await audit.record(
         request,
@@ -267,31 +269,6 @@ async def made(
         days=int(answers["days"]),
     )
     return card
-
-
-def qr_page(request: Request, client: Client, card: FamilyCard, url: str) -> Response:
-    """The card's link as a QR code (and as text), shown this once: never stored, never sent."""
-    svg = segno.make(url, error="m").svg_inline(
-        scale=6,
-        border=2,
-        dark="#000",
-        light="#fff",
-        title="QR code of the family's card",
-        omitsize=True,
-    )
-    return page_or_block(
-        request,
-        "teams/family_qr.html",
-        {
-            "client": client,
-            "card": card,
-            "svg": svg,
-            "url": url,
-            "until": family.long_date(card.expires_at),
-            "tab": "team",
-        },
-        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
-    )
 
 
 routes = [
