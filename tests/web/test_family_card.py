@@ -263,6 +263,10 @@ async def test_tidying_empties_a_cards_email_a_stopped_worker_left(client, setti
     await worker.tidy(settings)
     row = await Outbox.get(id=card.outbox_id)
     assert (row.recipient, row.body) == ("", "")
+    assert (await FamilyCard.get()).recipient == "Jade (mother)"  # still working: kept
+    with clock.shifted(timedelta(days=31)):
+        await worker.tidy(settings)
+    assert (await FamilyCard.get()).recipient == ""  # expired: whom it went to is forgotten
 
 
 async def test_sharing_opening_and_withdrawing_are_audited_and_in_history(client, phone):
@@ -336,6 +340,9 @@ async def test_a_discreet_member_cannot_withdraw_a_card(client, phone):
     assert not await TeamEvent.filter(kind="card_withdrawn").exists()
     assert not await Notification.filter(kind="card_withdrawn").exists()
     assert (await FamilyCard.get()).withdrawn_at is None
+    # Priya withdraws it: whom it went to is forgotten at once.
+    assert (await post(client, f"/clients/{mia.id}/family/{card.id}/withdraw")).status_code == 303
+    assert (await FamilyCard.get()).recipient == ""
 
 
 async def test_the_same_form_sent_twice_makes_one_card(client, phone):

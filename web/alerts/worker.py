@@ -22,6 +22,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from models.auth import Session, SignInToken, WebAuthnChallenge
+from models.family import FamilyCard
 from models.notifications import Outbox, PushSubscription
 from models.teams import JoinCode
 from web.alerts import mail, push
@@ -171,10 +172,13 @@ async def _failed(item: Outbox, error: Exception, first: timedelta = FIRST_RETRY
 
 
 async def tidy(settings: Settings) -> None:
-    """Delete what has expired: a card's email done with, messages sent a week ago or given up
-    a month ago, old rate-limit hits, spent links, challenges and join codes, dead sessions."""
+    """Delete what has expired: a card's email done with and an expired card's recipient,
+    messages sent a week ago or given up a month ago, old rate-limit hits, spent links,
+    challenges and join codes, dead sessions."""
     moment = now()
     await family.forget_sent_emails(None)  # any a stopped worker left
+    # Whom an expired card went to is needed no more (a withdrawn one's went at once).
+    await FamilyCard.filter(~Q(recipient=""), expires_at__lte=moment).update(recipient="")
     await Outbox.filter(sent_at__lt=moment - SENT_KEPT).delete()
     await Outbox.filter(sent_at__isnull=True, failed_at__lt=moment - FAILED_KEPT).delete()
     await ratelimit.forget_old()

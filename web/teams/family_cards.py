@@ -204,7 +204,10 @@ async def withdraw(request: Request) -> Response:
             return withdrawal_refused(request, client)  # they went discreet a moment ago
         moment = now()
         withdrawn = await FamilyCard.filter(id=card.id, withdrawn_at__isnull=True).update(
-            withdrawn_at=moment, withdrawn_by_id=actor.id if actor else None
+            # Whom it went to is needed no more: only a current card shows it.
+            withdrawn_at=moment,
+            withdrawn_by_id=actor.id if actor else None,
+            recipient="",
         )
         if not withdrawn:  # someone else was quicker: nothing more to tell
             return RedirectResponse(f"/clients/{client.id}/family?done=withdrawn", 303)
