@@ -420,8 +420,11 @@ def test_the_access_log_keeps_no_card_token(path):
     assert record.getMessage() == "ip GET /family/[token]"
 
 
-def test_a_logged_path_stays_one_line():
-    assert loggable_path("/clients/%0Ad%0D") == "/clients/?d?"
+def test_a_logged_path_cannot_write_its_own_log_line():
+    assert loggable_path("/clients/%0Ad%0D") == "/clients/%0Ad%0D"
+    assert loggable_path("/x%22%20200%201234%20%22-") == "/x%22%20200%201234%20%22-"
+    assert loggable_path("/x\u2028y\u202e") == "/x%E2%80%A8y%E2%80%AE"
+    assert loggable_path("/clients/3/family/12?q=mia") == "/clients/3/family/12"
 
 
 async def test_administrators_count_current_cards_by_council_and_retention_removes_them(
@@ -440,9 +443,11 @@ async def test_administrators_count_current_cards_by_council_and_retention_remov
         assert await family.current_cards_by_council(None) == {}
     await Membership.filter(client=mia).update(ended_at=clock.now())
     await mia.filter(id=mia.id).update(team_empty_since=clock.now() - timedelta(days=800))
+    assert await Outbox.filter(recipient=SHARE["email"]).exists()  # not sent yet
     removed = await retention.apply(settings)
     assert removed.family_cards == 2
     assert not await FamilyCard.exists() and not await FamilyCardAgreement.exists()
+    assert not await Outbox.filter(recipient=SHARE["email"]).exists()  # gone with its card
 
 
 async def test_never_in_the_profile_takes_them_off_the_cards_of_teams_that_follow_it(client):
@@ -463,3 +468,38 @@ async def test_never_in_the_profile_takes_them_off_the_cards_of_teams_that_follo
         assert saved.status_code == 303
     await aroha_http.aclose()
     assert not await FamilyCardAgreement.filter(practitioner=aroha).exists()
+
+
+async def test_no_other_keyed_hash_of_the_secret_is_a_cards_token(client, phone, settings):
+    """The CSRF token is a keyed hash of a cookie the browser chooses: set it to what a card's
+    token is made from, and what comes back must not open the card."""
+    import base64
+
+    from web.core import cookies
+
+    priya, _aroha, _sam, mia = await thompsons()
+    await sign_in(client, priya)
+    await share(client, mia.id, attempt="B" * 22)
+    assert (
+        await phone.get(
+            f"/family/{family.card_token(settings.secret_key, priya.id, mia.id, 'B' * 22)}"
+        )
+    ).status_code == 200
+    chosen = f"family-card:{priya.id}:{mia.id}:{'B' * 22}"
+    forged = cookies.token_for(settings, chosen)
+    for key in (forged, base64.urlsafe_b64encode(bytes.fromhex(forged)).rstrip(b"=").decode()):
+        assert (await phone.get(f"/family/{key}")).status_code == 404
+
+
+async def test_the_same_form_sent_four_times_at_once_makes_one_card_and_no_error(client):
+    import asyncio
+
+    priya, _aroha, _sam, mia = await thompsons()
+    await sign_in(client, priya)
+    token = await csrf_token(client, "/")
+    form = {**SHARE, "method": "qr", "attempt": "C" * 22, "csrf_token": token}
+    path = f"/clients/{mia.id}/family/share"
+    answers = await asyncio.gather(*(client.post(path, data=form) for _ in range(4)))
+    assert sorted(r.status_code for r in answers) == [200] * 4
+    assert len({TOKEN.search(r.text).group(1) for r in answers}) == 1
+    assert await FamilyCard.all().count() == 1

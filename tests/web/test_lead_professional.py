@@ -5,17 +5,15 @@ goes discreet) leaves the team without one, visibly."""
 
 from __future__ import annotations
 
+import asyncio
 import re
-
-from tortoise.transactions import in_transaction
 
 from models.audit import AuditEvent
 from models.notifications import Notification, PushSubscription
 from models.teams import Membership, TeamEvent
 from tests import support
 from tests.web.helpers import csrf_token, sign_in
-from web.core import auth
-from web.core.lead import leads_end_with
+from web.core import access, lead
 from web.core.settings import load
 
 
@@ -160,9 +158,7 @@ async def test_a_deactivated_practitioner_cannot_lead_and_their_teams_are_told(c
     priya, aroha, sam, mia = await support.thompson_team()
     await sign_in(client, priya)
     await choose(client, mia.id, str(aroha.id))
-    async with in_transaction():
-        await auth.deactivate(aroha)
-        await leads_end_with(aroha.id, load({}))
+    await lead.deactivate(aroha, load({}))
     page = await client.get(f"/clients/{mia.id}")
     assert "No lead professional" in page.text and "Lead professional</strong>" not in page.text
     assert "Lead: Aroha" not in (await client.get("/")).text
@@ -190,3 +186,30 @@ async def test_a_lead_leaving_with_every_alert_channel_stays_within_its_budget(c
     )
     assert left.status_code == 303  # the suite's count fails the test if it went over
     assert await Notification.filter(kind="lead_left").count() == 2
+
+
+async def deactivated_after(delay: float, practitioner, settings) -> int:
+    await asyncio.sleep(delay)  # into the middle of the leave
+    return await lead.deactivate(practitioner, settings)
+
+
+async def test_a_lead_leaving_as_they_are_deactivated_never_deadlocks(client, settings):
+    """Both take her membership, then her own row (PostgreSQL would otherwise deadlock one of
+    them: a 500 on the leave). Eight rounds at once, the deactivation a little later each
+    time; every answer is a plain one."""
+    priya, aroha, _sam, mia = await support.thompson_team()
+    for delay in (0, 0.001, 0.002, 0.003, 0.004, 0.005, 0.007, 0.01):
+        await type(priya).filter(id=priya.id).update(active=True)
+        await Membership.filter(client=mia).update(lead=False)
+        if not await Membership.filter(access.current(), client=mia, practitioner=priya).exists():
+            await support.member(mia, priya)
+        await Membership.filter(access.current(), client=mia, practitioner=priya).update(lead=True)
+        await sign_in(client, priya)
+        token = await csrf_token(client, "/")
+        fresh = await type(priya).get(id=priya.id)
+
+        leave, _ended = await asyncio.gather(
+            client.post(f"/clients/{mia.id}/leave", data={"csrf_token": token, "reason": "other"}),
+            deactivated_after(delay, fresh, settings),
+        )
+        assert leave.status_code < 500, leave.text[:200]

@@ -147,3 +147,22 @@ async def test_a_colleague_changed_by_any_process_is_found_at_once(client):
     await connection.execute_query(f"UPDATE practitioner SET active = false WHERE id = {kim.id}")
     assert "Kim Hassan" not in (await client.get("/people", params={"q": "hassan"})).text
     assert "Kim Hassan" not in (await client.get("/clients/search?q=hassan")).text
+
+
+async def test_colleagues_read_after_the_organisations_kept_are_still_found(db):
+    """A request that read the directory's version before an organisation and a colleague in
+    it were added: the organisations kept at that version lack it, the colleagues read now do
+    not; the colleague is found, with their organisation, and nothing fails."""
+    from web.core import colleagues, directory, services
+
+    await support.practitioner()
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT version FROM directory_version WHERE id = 1"
+    )
+    version = int(rows[0]["version"])
+    await services.organisations(version)
+    colleagues._kept.clear()
+    org = await support.organisation("Brand New Centre", "brandnew.example")
+    await support.practitioner("Nina New", "nina@brandnew.example", org)
+    found = await directory.find(["nina"], [], version)
+    assert [p.name for p in found.elsewhere.people] == ["Nina New"]

@@ -105,16 +105,28 @@ def test_cookie_headers_carry_max_age_when_given_even_zero(settings, db, smtp):
 
 
 async def test_the_token_is_an_hmac_of_the_cookie_with_the_secret_key(client, settings):
-    """Each page carries the HMAC masked by a fresh pad (pad, then pad XOR HMAC, in hex)."""
+    """Each page carries the HMAC masked by a fresh pad (pad, then pad XOR HMAC, in hex). The
+    HMAC is of "csrf:" and the cookie, so no other keyed hash of the secret can be asked for
+    by choosing a cookie."""
     token = await csrf_token(client)
     cookie = client.cookies[settings.csrf_cookie]
-    expected = hmac.new(settings.secret_key.encode(), cookie.encode(), hashlib.sha256).digest()
+    message = f"csrf:{cookie}".encode()
+    expected = hmac.new(settings.secret_key.encode(), message, hashlib.sha256).digest()
     raw = bytes.fromhex(token)
     assert len(raw) == 64
     assert bytes(a ^ b for a, b in zip(raw[:32], raw[32:], strict=True)) == expected
     assert await csrf_token(client) != token  # masked afresh for every page
-    keyless = hmac.new(b"", cookie.encode(), hashlib.sha256).digest()
-    for forged in (masked(keyless.hex()), expected.hex(), token[:-2], token + "00", "zz" * 64, ""):
+    keyless = hmac.new(b"", message, hashlib.sha256).digest()
+    bare = hmac.new(settings.secret_key.encode(), cookie.encode(), hashlib.sha256).digest()
+    for forged in (
+        masked(keyless.hex()),
+        masked(bare.hex()),
+        expected.hex(),
+        token[:-2],
+        token + "00",
+        "zz" * 64,
+        "",
+    ):
         response = await client.post("/signin", data={"email": "a@b.example", "csrf_token": forged})
         assert response.status_code == 403, forged
     # The same HMAC under another pad is the same token.

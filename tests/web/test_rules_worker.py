@@ -480,3 +480,27 @@ async def test_tidying_removes_sent_messages_after_a_week_and_given_up_ones_afte
     await worker.tidy(settings)
     assert set(await Outbox.all().values_list("id", flat=True)) == kept
     assert not gone & kept
+
+
+def test_a_failure_is_logged_with_no_address_and_only_a_missing_mailbox_is_final():
+    import aiosmtplib
+
+    def refused(code: int, message: str, to: str) -> aiosmtplib.SMTPRecipientsRefused:
+        return aiosmtplib.SMTPRecipientsRefused(
+            [aiosmtplib.SMTPRecipientRefused(code, message, to)]
+        )
+
+    for address in ("jade@[10.0.0.1]", '"jade"@example.com', "o'neill@example.com"):
+        error = refused(550, f"5.1.1 <{address}> unknown", address)
+        logged = worker.described(error, address)
+        assert "jade" not in logged and "neill" not in logged, logged
+        assert "[address]" in logged
+    assert worker.permanent(refused(550, "5.1.1 no such user", "a@b.example"))
+    assert worker.permanent(refused(553, "mailbox name not allowed", "a@b.example"))
+    for code, message in (
+        (552, "mailbox full"),
+        (554, "sender check"),
+        (550, "5.7.1 relay denied"),
+    ):
+        assert not worker.permanent(refused(code, message, "a@b.example")), code
+    assert not worker.permanent(aiosmtplib.SMTPRecipientsRefused([]))

@@ -33,11 +33,10 @@ from web.admin.rules import (
     councils,
     viewed,
 )
-from web.core import auth
+from web.core import lead
 from web.core.auth import me, now
 from web.core.budgets import queries
 from web.core.forms import MAX_ID, form_int
-from web.core.lead import leads_end_with
 
 NOTICES = {
     "deactivated": "Deactivated: they were signed out of every device and cannot sign in.",
@@ -154,8 +153,7 @@ async def deactivate(request: Request) -> Response:
     if not target.active:
         return done(target, "unchanged")
     async with in_transaction():
-        ended = await auth.deactivate(target)
-        await leads_end_with(target.id, request.app.state.settings)
+        ended = await lead.deactivate(target, request.app.state.settings)
         await audit(request, "practitioner.deactivated", target, sessions_ended=ended)
     return done(target, "deactivated")
 

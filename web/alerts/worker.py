@@ -140,29 +140,42 @@ async def _release(items: list[Outbox]) -> None:
         ).update(locked_until=None, attempts=F("attempts") - 1)
 
 
-def described(error: Exception) -> str:
-    """What the log says of a failure: its kind and text with every email address masked (a
-    mail server's reply quotes the address back, and a family's is to be kept nowhere)."""
-    return ADDRESS.sub("[address]", f"{type(error).__name__}: {error}")[:300]
+def described(error: Exception, recipient: str = "") -> str:
+    """What the log says of a failure: its kind and text with the message's own address and
+    anything else shaped like one masked (a mail server's reply quotes the address back, and
+    a family's is to be kept nowhere)."""
+    text = f"{type(error).__name__}: {error}"
+    if "@" in recipient:
+        text = text.replace(recipient, "[address]")
+    return ADDRESS.sub("[address]", text)[:300]
 
 
 #: Anything shaped like an email address, as a server's reply may quote it.
-ADDRESS = re.compile(r"[^\s<>'\"(),;:\[\]]+@[^\s<>'\"(),;:\[\]]+")
+ADDRESS = re.compile(r"[^\s<>\"(),;:\[\]]+@[^\s<>'\"(),;:]+")
+#: A mailbox that does not exist, or may not: no retry mends it (RFC 5321 550, 551, 553). A
+#: 5.7.x status is a policy refusal (a relay or sender check), which the operator can mend.
+NO_SUCH_MAILBOX = (550, 551, 553)
 
 
 def permanent(error: Exception) -> bool:
     """A failure no retry mends: the push subscription is gone, or the mail server refused
-    every recipient outright (5xx: no such mailbox)."""
+    every recipient as a mailbox that does not exist."""
     if isinstance(error, push.SubscriptionGone):
         return True
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
-        return all(500 <= r.code < 600 for r in error.recipients)
-    return isinstance(error, aiosmtplib.SMTPRecipientRefused) and 500 <= error.code < 600
+        return bool(error.recipients) and all(map(_no_such_mailbox, error.recipients))
+    return isinstance(error, aiosmtplib.SMTPRecipientRefused) and _no_such_mailbox(error)
+
+
+def _no_such_mailbox(refused: aiosmtplib.SMTPRecipientRefused) -> bool:
+    return refused.code in NO_SUCH_MAILBOX and "5.7." not in refused.message
 
 
 async def _failed(item: Outbox, error: Exception, first: timedelta = FIRST_RETRY) -> None:
     message = f"{type(error).__name__}: {error}"[:500]
-    log.warning("outbox %s attempt %s failed: %s", item.id, item.attempts, described(error))
+    log.warning(
+        "outbox %s attempt %s failed: %s", item.id, item.attempts, described(error, item.recipient)
+    )
     changes: dict[str, object] = {"last_error": message, "locked_until": None}
     if item.attempts >= MAX_ATTEMPTS or permanent(error):
         changes["failed_at"] = now()

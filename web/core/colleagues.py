@@ -108,11 +108,13 @@ async def kept(version: int | None) -> Kept:
         and known.organisations is organisations
     ):
         return known
+    # The organisation's name and area from the same statement: the organisations kept may be
+    # of an older version than this read (one added since, with people in it).
     rows = await connections.get("default").execute_query_dict(
-        "SELECT id, name, job_title, organisation_id FROM practitioner"
-        f" WHERE active AND signup_step >= {SIGNUP_ANSWERED} ORDER BY name, id"
+        "SELECT p.id, p.name, p.job_title, o.name AS organisation, o.area_id FROM practitioner p"
+        " JOIN organisation o ON o.id = p.organisation_id"
+        f" WHERE p.active AND p.signup_step >= {SIGNUP_ANSWERED} ORDER BY p.name, p.id"
     )
-    by_id = {o.id: o for o in organisations.organisations}
     words = Words()
     words.add(
         *(text for o in organisations.organisations for text in (o.name, o.service_type)),
@@ -120,7 +122,7 @@ async def kept(version: int | None) -> Kept:
     )
     texts, starts, at = [], [], 0
     for row in rows:
-        text = f"{row['name']}\n{row['job_title'] or ''}\n{by_id[row['organisation_id']].name}"
+        text = f"{row['name']}\n{row['job_title'] or ''}\n{row['organisation']}"
         texts.append(text.lower())
         starts.append(at)
         at += len(texts[-1]) + len(SEPARATOR)
@@ -129,7 +131,7 @@ async def kept(version: int | None) -> Kept:
         version=version,
         organisations=organisations,
         ids=[row["id"] for row in rows],
-        area_ids=[by_id[row["organisation_id"]].area_id for row in rows],  # type: ignore[attr-defined]
+        area_ids=[row["area_id"] for row in rows],
         haystack=SEPARATOR.join(texts),
         starts=starts,
         words=words,

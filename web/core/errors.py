@@ -7,7 +7,7 @@ import logging
 import re
 import socket
 from http import HTTPStatus
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import asyncpg
 from starlette.exceptions import HTTPException
@@ -93,7 +93,9 @@ INVITATION_TOKEN = re.compile(r"^/+invitations/+(?!\d+(?:/|$))[^/?]+", re.IGNORE
 JOIN_TOKEN = re.compile(r"^/+join/+[^/?]+", re.IGNORECASE)
 #: And a family's card: kept, it would show a client's team to whoever read the log.
 FAMILY_TOKEN = re.compile(r"^/+family/+[^/?]+", re.IGNORECASE)
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: What a logged path keeps as it is; the rest is percent-encoded again (a quote, a space, a
+#: control or any other character would let a path write its own log line).
+LOGGED_AS_IS = "/[]:@!$&'()*+,;=-._~"
 
 
 def loggable_path(path: str) -> str:
@@ -101,10 +103,10 @@ def loggable_path(path: str) -> str:
     token in an invitation's, a join code's or a family card's path. Every log that names a
     path uses it. It reads the path decoded, as the router does ("/%66amily/…" and
     "/family%2F…" open a card too), whatever its case."""
-    path = CONTROL.sub("?", unquote(path.split("?", 1)[0]))  # decoded, yet one line
+    path = unquote(path.split("?", 1)[0])
     path = INVITATION_TOKEN.sub("/invitations/[token]", path)
     path = FAMILY_TOKEN.sub("/family/[token]", path)
-    return JOIN_TOKEN.sub("/join/[token]", path)
+    return quote(JOIN_TOKEN.sub("/join/[token]", path), safe=LOGGED_AS_IS)
 
 
 #: What a connection attempt's plain OSError carries (asyncio joins one per address tried

@@ -90,12 +90,15 @@ def token_hash(token: str) -> str:
 
 
 def card_token(secret_key: str, practitioner_id: int, client_id: int, attempt: str) -> str:
-    """A card's token: the server's secret over the random `attempt` the share form carries
-    (43 characters, 256 bits, as `secrets.token_urlsafe(32)`). The same form sent twice (a
-    reload of the QR code's page) makes the same token, so it finds its card instead of making
-    another; the attempt alone, without the secret, gives nothing away."""
+    """A card's token (43 characters, 256 bits): keyed by a key of its own made from the
+    server's secret, over the sharer, the client and the random `attempt` the share form
+    carries (22 characters, 128 bits). The same form sent twice (a reload of the QR code's
+    page) makes the same token, so it finds its card instead of making another; the attempt
+    alone gives nothing away, and no other keyed hash the app makes (CSRF tokens: "csrf:")
+    can be one of these."""
+    key = hmac.new(secret_key.encode(), b"patchwork family-card key", hashlib.sha256).digest()
     message = f"family-card:{practitioner_id}:{client_id}:{attempt}".encode()
-    digest = hmac.new(secret_key.encode(), message, hashlib.sha256).digest()
+    digest = hmac.new(key, message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 

@@ -15,8 +15,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models.clients import Client
+from models.practitioners import Practitioner
 from models.teams import Membership, TeamEvent
-from web.core import audit, db
+from web.core import audit, auth, db
 from web.core.access import may_lead
 from web.core.alerts import tell_team, tell_team_once
 from web.core.clock import now
@@ -123,3 +124,12 @@ async def leads_end_with(practitioner_id: int, settings: Settings) -> None:
     for m in led:  # a practitioner leads a handful of teams at most
         client_id = m.client_id  # type: ignore[attr-defined]
         await tell_team(settings, client_id, m.practitioner, "lead_gone", f"/clients/{client_id}")
+
+
+async def deactivate(practitioner: Practitioner, settings: Settings) -> int:
+    """Deactivate a practitioner (`auth.deactivate`), the teams they led told first: their
+    memberships before their own row, in the order a leave takes them, so a deactivation and
+    their leaving at the same moment never deadlock. Returns how many sessions ended."""
+    async with in_transaction():
+        await leads_end_with(practitioner.id, settings)
+        return await auth.deactivate(practitioner)

@@ -23,7 +23,7 @@ from models.circles import CircleLink
 from models.clients import Client
 from models.family import FamilyCard, FamilyCardAgreement
 from models.invitations import Invitation
-from models.notifications import Notification
+from models.notifications import Notification, Outbox
 from models.search import ClientNameWord
 from models.teams import JoinCode, Membership, TeamEvent
 from web.core import clock, jobs
@@ -114,6 +114,9 @@ async def _remove(client_ids: list[int]) -> Removed:
         await JoinCode.filter(client_id__in=client_ids).delete()
         card_ids = Subquery(FamilyCard.filter(client_id__in=client_ids).values("id"))
         await FamilyCardAgreement.filter(card_id__in=card_ids).delete()
+        # A card's email not sent yet never will be: its address and link go with the card.
+        emails = Subquery(FamilyCard.filter(client_id__in=client_ids).values("outbox_id"))
+        await Outbox.filter(id__in=emails).delete()
         await FamilyCard.filter(client_id__in=client_ids).delete()
         await TeamEvent.filter(client_id__in=client_ids).delete()
         await ClientNameWord.filter(client_id__in=client_ids).delete()

@@ -24,7 +24,7 @@ from web.core.alerts import tell_team
 from web.core.auth import me, now, signed_in
 from web.core.budgets import PAGE, queries
 from web.core.render import page_or_block
-from web.teams.team import discreet_refusal, mine, team_or_refusal
+from web.teams.team import discreet_refusal, mine, place_changed, team_or_refusal
 
 
 def agreed_by(practitioner_id: int) -> RawSQL:
@@ -201,7 +201,7 @@ async def withdraw(request: Request) -> Response:
     actor = me(request) if named else None
     async with in_transaction():
         if not await family.hold_visible(own):
-            return withdrawal_refused(request, client)  # they went discreet a moment ago
+            return place_changed(request, client, "withdrawn")
         moment = now()
         withdrawn = await FamilyCard.filter(id=card.id, withdrawn_at__isnull=True).update(
             # Whom it went to is needed no more: only a current card shows it.

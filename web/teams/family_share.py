@@ -9,41 +9,33 @@ on the member's phone, and never again: only the token's SHA-256 is kept.
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models.clients import Client
-from models.family import METHODS, FamilyCard, FamilyCardAgreement
+from models.family import FamilyCard, FamilyCardAgreement
 from models.teams import Membership, TeamEvent
 from web.core import audit, family, ratelimit
 from web.core.alerts import alert, tell_team
 from web.core.auth import me, now, signed_in
 from web.core.budgets import PAGE, queries
 from web.core.errors import too_many_requests
-from web.core.forms import plain
 from web.core.notify import enqueue_email
 from web.core.render import page_or_block
 from web.core.settings import Settings
-from web.core.signins import normalise_email, valid_email
+from web.teams.family_form import ATTEMPT_BYTES, checked, family_email
 from web.teams.family_qr import qr_page
-from web.teams.team import discreet_refusal, mine, team_or_refusal
+from web.teams.team import discreet_refusal, mine, place_changed, team_or_refusal
 
 #: Cards one member may share an hour: each may email an address nobody checked.
 CARDS_PER_HOUR = 10
-#: A digit: a phone number or a street address, not a name.
-NUMBERS = re.compile(r"\d")
-#: The random value each share form carries, so that sending it twice makes one card (a form
-#: without a proper one, from an old page, still shares: once for each sending).
-ATTEMPT_BYTES = 16
-ATTEMPT = re.compile(r"[A-Za-z0-9_-]{22}")
 
 
 def refused(request: Request, client: Client) -> Response:
@@ -120,54 +112,6 @@ async def share_form(request: Request) -> Response:
     return form_page(request, client, team)
 
 
-def checked(form: FormData) -> tuple[dict[str, str], dict[str, str]]:
-    """The form's answers, and what is wrong with them, by field."""
-    attempt = str(form.get("attempt", ""))
-    answers = {
-        "recipient": plain(str(form.get("recipient", ""))),
-        "method": str(form.get("method", "")),
-        "email": normalise_email(str(form.get("email", ""))),
-        "days": str(form.get("days", "")),
-        "attempt": attempt if ATTEMPT.fullmatch(attempt) else secrets.token_urlsafe(ATTEMPT_BYTES),
-    }
-    errors = {}
-    if form.get("agreed") != "yes":
-        errors["agreed"] = "Confirm that the person you name has agreed to get the card"
-    if form.get("safe") != "yes":
-        errors["safe"] = "Confirm that showing the team is safe"
-    recipient = answers["recipient"]
-    if not recipient:
-        errors["recipient"] = "Write who will receive the card, like Jade (mother)"
-    elif len(recipient) > 60:
-        errors["recipient"] = "Write a name and how they are related only, up to 60 letters"
-    elif "@" in recipient or NUMBERS.search(recipient):
-        errors["recipient"] = "Write a name only: no email address, phone number or address"
-    if answers["method"] not in METHODS:
-        errors["method"] = "Choose how to give them the card"
-    elif answers["method"] == "email" and not valid_email(answers["email"]):
-        errors["email"] = "Enter their email address, like name@example.com"
-    if answers["days"] not in {str(d) for d in family.DAY_CHOICES}:
-        errors["days"] = "Choose how long the card works"
-    return answers, errors
-
-
-def family_email(sharer: Membership, client: Client, url: str, until: str) -> str:
-    """The email to the family: the link, and who sent it (as the card shows them, if it does)."""
-    child = family.first_name(client.given_name)
-    who = (
-        f"{family.first_name(sharer.practitioner.name)}, {sharer.role} at "
-        f"{sharer.practitioner.organisation.name},"
-        if family.listed_sharer(sharer)
-        else f"Someone from the team working with {child}"
-    )
-    return (
-        f"Hello,\n\n{who} has sent you this link. It shows the people who work with {child}"
-        f" and your family, and how to call them.\n\n{url}\n\n"
-        f"The link works until {until}. Please keep it private: anyone with the link can see "
-        "the page.\n\nIf you were not expecting this email, you can ignore it.\n\nPatchwork"
-    )
-
-
 # Session, team, view, an earlier sending's card, limit, hold, email, card, agreement, History,
 # audit; then two alerts (the asked, the rest): notifications, emails, push subscriptions.
 @queries(20)
@@ -189,19 +133,44 @@ async def share(request: Request) -> Response:
     token = family.card_token(settings.secret_key, me(request).id, client.id, answers["attempt"])
     url = f"{settings.base_url}/family/{token}"
     again = await FamilyCard.get_or_none(token_hash=family.token_hash(token), client_id=client.id)
-    if again is not None:
-        if again.method == "qr" and again.withdrawn_at is None and again.expires_at > now():
+    if again is None:
+        try:
+            card = await shared(request, client, team, own, answers, token, url)
+        except IntegrityError:  # the same form sent twice at once: the other one made it
+            again = await FamilyCard.get_or_none(token_hash=family.token_hash(token))
+        else:
+            if isinstance(card, Response):
+                return card
+            if answers["method"] == "email":
+                return RedirectResponse(f"/clients/{client.id}/family?done=emailed", 303)
+            return qr_page(request, client, card, url)
+    if again is not None and again.method == "qr" and again.withdrawn_at is None:
+        if again.expires_at > now():
             return qr_page(request, client, again, url)
-        return RedirectResponse(f"/clients/{client.id}/family?done=already", status_code=303)
-    if not await ratelimit.hit(f"family-card:share:{me(request).id}", CARDS_PER_HOUR):
-        return too_many_requests(
-            request,
-            f"You have shared {CARDS_PER_HOUR} family cards in the last hour, the most "
-            "Patchwork allows. Please try again in an hour.",
-        )
+    return RedirectResponse(f"/clients/{client.id}/family?done=already", status_code=303)
+
+
+async def shared(
+    request: Request,
+    client: Client,
+    team: list[Membership],
+    own: Membership,
+    answers: dict[str, str],
+    token: str,
+    url: str,
+) -> FamilyCard | Response:
+    """In one transaction: the sharer still visible, the hourly limit (counted only for a card
+    made), the card, and the team told; or why not."""
+    settings: Settings = request.app.state.settings
     async with in_transaction():
         if not await family.hold_visible(own):
-            return refused(request, client)  # they went discreet or left a moment ago
+            return place_changed(request, client, "shared")
+        if not await ratelimit.hit(f"family-card:share:{me(request).id}", CARDS_PER_HOUR):
+            return too_many_requests(
+                request,
+                f"You have shared {CARDS_PER_HOUR} family cards in the last hour, the most "
+                "Patchwork allows. Please try again in an hour.",
+            )
         moment = now()  # after the hold: a leave waiting on it comes after this
         card = await made(request, client, own, answers, token, url, moment)
         asked = [
@@ -218,9 +187,7 @@ async def share(request: Request) -> Response:
             settings, client.id, me(request), "card_shared", cards_page,
             already_told=[p.id for p in asked],
         )  # fmt: skip
-    if answers["method"] == "email":
-        return RedirectResponse(f"/clients/{client.id}/family?done=emailed", status_code=303)
-    return qr_page(request, client, card, url)
+    return card
 
 
 async def made(

@@ -63,6 +63,19 @@ def discreet_refusal(request: Request, client: Client, doing: str, title: str) -
     )
 
 
+def place_changed(request: Request, client: Client, doing: str) -> Response:
+    """What a member sees whose place on the team changed (they left, or went discreet) while
+    they were `doing` something for it: nothing was done."""
+    return error_page(
+        request,
+        409,
+        f"Your place on this team changed a moment ago, so nothing was {doing}. Open the team "
+        "again.",
+        action_url=f"/clients/{client.id}",
+        action_label="Back to the team",
+    )
+
+
 def viewed(request: Request, client: Client, **detail: Any) -> AuditEvent:
     """The audit event of a member's view of a client's team (a tab, or a circle's card)."""
     tab = request.url.path.rsplit("/", 1)[-1]
