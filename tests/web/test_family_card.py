@@ -309,11 +309,11 @@ async def test_sharing_opening_and_withdrawing_are_audited_and_in_history(client
     assert "Jade" not in history and "jade" not in history
     # Which card, by how and when it was given, never to whom.
     assert await TeamEvent.filter(client=mia, card_id=card.id).count() == 4
-    shared_on = clock.as_local(card.created_at)
-    day = f"{shared_on.day} {shared_on:%B}"
-    assert "shared the team with the family (a card by email)" in history
-    assert f"opened the card showing their team (emailed on {day})" in history
-    assert f"withdrew the family&#39;s card (emailed on {day})" in history
+    shared_on, until = clock.as_local(card.created_at), clock.as_local(card.expires_at)
+    day, last = f"{shared_on.day} {shared_on:%B}", f"{until.day} {until:%B}"
+    assert f"shared the team with the family (a card by email, working until {last})" in history
+    assert f"opened the card showing their team (emailed on {day}, working until {last})" in history
+    assert f"withdrew the family&#39;s card (emailed on {day}, working until {last})" in history
     audited = await AuditEvent.filter(action__startswith="family_card.").values_list(
         "detail", flat=True
     )
@@ -503,3 +503,13 @@ async def test_the_same_form_sent_four_times_at_once_makes_one_card_and_no_error
     assert sorted(r.status_code for r in answers) == [200] * 4
     assert len({TOKEN.search(r.text).group(1) for r in answers}) == 1
     assert await FamilyCard.all().count() == 1
+
+
+async def test_a_mistake_elsewhere_keeps_the_agreement_ticks(client):
+    priya, _aroha, _sam, mia = await thompsons()
+    await sign_in(client, priya)
+    again = await post(client, f"/clients/{mia.id}/family/share", **{**SHARE, "email": ""})
+    assert again.status_code == 422
+    assert 'id="agreed" name="agreed" value="yes" checked' in again.text
+    assert 'id="safe" name="safe" value="yes" checked' in again.text
+    assert "Enter their email address" in again.text and "Confirm that" not in again.text

@@ -41,6 +41,7 @@ class TeamEventRow:
     #: for other events, or a card since removed).
     card_method: str = ""
     card_shared_at: datetime | None = None
+    card_until: datetime | None = None
 
 
 LEFT_BECAUSE = {
@@ -54,10 +55,11 @@ LEFT_BECAUSE = {
 #: halves share one column list, each filling the other's columns with NULL.
 EVENTS_SQL = (
     "SELECT {attention}, NULL AS e_kind, NULL AS e_at, NULL AS e_actor, NULL AS e_subject, "
-    "NULL AS e_method, NULL AS e_shared_at "
+    "NULL AS e_method, NULL AS e_shared_at, NULL AS e_until "
     "FROM attention a LEFT JOIN practitioner r ON r.id = a.raised_by_id "
     "WHERE a.client_id = {client} "
-    "UNION ALL SELECT {nothing}, e.kind, e.at, ea.name, es.name, fc.method, fc.created_at "
+    "UNION ALL SELECT {nothing}, e.kind, e.at, ea.name, es.name, fc.method, fc.created_at, "
+    "fc.expires_at "
     "FROM team_event e "
     "LEFT JOIN practitioner ea ON ea.id = e.actor_id "
     "LEFT JOIN practitioner es ON es.id = e.subject_id "
@@ -85,11 +87,12 @@ async def attentions_and_events(client_id: int) -> tuple[list[Attention], list[T
                 attention.raised_by = tables.as_model(Practitioner, row, "r")
             attentions.append(attention)
         else:
-            shared = row["e_shared_at"]
+            shared, until = row["e_shared_at"], row["e_until"]
             events.append(
                 TeamEventRow(
                     row["e_kind"], _moment(row["e_at"]), row["e_actor"], row["e_subject"],
                     row["e_method"] or "", _moment(shared) if shared is not None else None,
+                    _moment(until) if until is not None else None,
                 )
             )  # fmt: skip
     return attentions, events
@@ -111,17 +114,24 @@ def _team_event(e: TeamEventRow) -> Event:
         return Event(e.at, e.kind, "The family", f"opened the card showing their team{card}")
     if e.kind == "card_withdrawn":
         return Event(e.at, e.kind, actor, f"withdrew the family's card{card}")
-    how = {"email": " by email", "qr": " as a QR code"}.get(e.card_method, "")
-    return Event(e.at, e.kind, actor, f"shared the team with the family (a card{how})")
+    how = {"email": " by email", "qr": " shown as a QR code"}.get(e.card_method, "")
+    until = f", working until {_day(e.card_until)}" if e.card_until else ""
+    return Event(e.at, e.kind, actor, f"shared the team with the family (a card{how}{until})")
 
 
 def _card(e: TeamEventRow) -> str:
-    """Which card, without whom it went to: " (the card emailed on 5 December)"."""
+    """Which card, without whom it went to: " (emailed on 5 December, working until 4
+    January)"."""
     if e.card_shared_at is None:
         return ""
     how = {"email": "emailed", "qr": "shown as a QR code"}.get(e.card_method, "shared")
-    day = clock.as_local(e.card_shared_at)
-    return f" ({how} on {day.day} {day:%B})"
+    until = f", working until {_day(e.card_until)}" if e.card_until else ""
+    return f" ({how} on {_day(e.card_shared_at)}{until})"
+
+
+def _day(moment: datetime) -> str:
+    local = clock.as_local(moment)
+    return f"{local.day} {local:%B}"
 
 
 def _moment(value: datetime | str) -> datetime:

@@ -30,6 +30,9 @@ def checked(form: FormData) -> tuple[dict[str, str], dict[str, str]]:
         "method": str(form.get("method", "")),
         "email": normalise_email(str(form.get("email", ""))),
         "days": str(form.get("days", "")),
+        # Kept ticked when the page comes back for another mistake.
+        "agreed": "yes" if form.get("agreed") == "yes" else "",
+        "safe": "yes" if form.get("safe") == "yes" else "",
         "attempt": attempt if ATTEMPT.fullmatch(attempt) else secrets.token_urlsafe(ATTEMPT_BYTES),
     }
     errors = {}

@@ -68,6 +68,8 @@ def form_page(
     errors: dict[str, str] | None = None,
 ) -> Response:
     values = {
+        "agreed": "",
+        "safe": "",
         "recipient": "",
         "method": "",
         "email": "",
