@@ -237,6 +237,11 @@ def listed_in_phone_book() -> Q:
     return Q(active=True, signup_step__gte=SIGNUP_ANSWERED)
 
 
+def listed_sql(alias: str) -> str:
+    """`listed_in_phone_book` in SQL, for the practitioner aliased `alias`."""
+    return f"{alias}.active AND {alias}.signup_step >= {SIGNUP_ANSWERED}"
+
+
 def invitations_managed_by(practitioner: Practitioner, councils: list[int] | None) -> Q:
     """Invitations sent by colleagues (not self-signups) that this practitioner may see,
     resend and withdraw: their own, and for an administrator those in the councils they look

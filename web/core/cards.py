@@ -119,14 +119,6 @@ def moment_sql(moment: datetime) -> str:
     return "'" + moment.astimezone(UTC).isoformat(" ") + "'"
 
 
-def as_moment(value: object) -> datetime | None:
-    """The latest activity as read: a datetime from PostgreSQL, ISO text from SQLite."""
-    if value is None or isinstance(value, datetime):
-        return value
-    moment = datetime.fromisoformat(str(value))  # a date alone, from a contact
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def my_clients_sql(
     viewer_id: int, sort: str, only_attentions: bool, due: datetime, recent: datetime
 ) -> str:
@@ -169,7 +161,7 @@ async def my_clients(
         client = tables.as_model(Client, row, "c")
         client.area = tree.get(client.area_id)  # type: ignore[assignment,attr-defined]
         membership.client = client
-        last_activity = as_moment(row["last_activity"])
+        last_activity = tables.moment(row["last_activity"])
         cards.append(
             ClientCard(
                 client=client,

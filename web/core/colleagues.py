@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 
 from tortoise import connections
 
-from models.practitioners import SIGNUP_ANSWERED
-from web.core import db
+from web.core import access, db
 from web.core import services as services_kept
 from web.core.name_index import Vocabulary, fold
 
@@ -113,7 +112,7 @@ async def kept(version: int | None) -> Kept:
     rows = await connections.get("default").execute_query_dict(
         "SELECT p.id, p.name, p.job_title, o.name AS organisation, o.area_id FROM practitioner p"
         " JOIN organisation o ON o.id = p.organisation_id"
-        f" WHERE p.active AND p.signup_step >= {SIGNUP_ANSWERED} ORDER BY p.name, p.id"
+        f" WHERE {access.listed_sql('p')} ORDER BY p.name, p.id"
     )
     words = Words()
     words.add(

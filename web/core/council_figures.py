@@ -19,9 +19,8 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from models.areas import CouncilFigures
-from models.practitioners import SIGNUP_ANSWERED
 from models.teams import Membership
-from web.core import clock, db
+from web.core import access, clock, db
 from web.core.areas import area_tree
 
 MONTHS = 12
@@ -32,7 +31,7 @@ REFRESH_LOCK = 0x70F16
 #: When a membership joined, as the team saw it (a member who was discreet joins when they
 #: became visible: their discreet time never shows).
 JOINED = "(CASE WHEN m.discreet THEN m.started_at ELSE COALESCE(m.visible_since, m.started_at) END)"
-ACTIVE = f"p.active AND p.signup_step >= {SIGNUP_ANSWERED}"
+ACTIVE = access.listed_sql("p")
 
 
 @dataclass(frozen=True)

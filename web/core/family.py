@@ -24,7 +24,7 @@ from tortoise.functions import Count
 from models.family import FamilyCard, FamilyCardAgreement
 from models.notifications import Outbox
 from models.teams import Membership
-from web.core import clock
+from web.core import clock, tables
 from web.core.settings import Settings
 
 #: How long a card works unless the member chooses otherwise, and the choices offered.
@@ -102,9 +102,12 @@ def card_token(secret_key: str, practitioner_id: int, client_id: int, attempt: s
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def listed_sharer(membership: Membership) -> bool:
-    """Whether the member sharing a card is on it (sharing counts as agreeing, when asked)."""
-    return not never_shown(membership) and listing_of(membership) != "never"
+def shown_as(membership: Membership) -> str:
+    """How the cards treat a member: never shown ("inactive": no longer on Patchwork, or
+    "hidden": discreet, sensitive or gone), else `listing_of`: "list", "ask" or "never"."""
+    if not membership.practitioner.active:
+        return "inactive"
+    return "hidden" if never_shown(membership) else listing_of(membership)
 
 
 async def off_cards(practitioner_id: int, client_ids: Any) -> None:
@@ -187,23 +190,20 @@ CARD_SQL = (
 )
 
 
-def _moment(value: datetime | str) -> datetime:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
 async def _read(where: str) -> Card | None:
     rows = await connections.get("default").execute_query_dict(CARD_SQL.format(where=where))
     if not rows:
         return None
     first = rows[0]
-    opened = first["opened_on"]
+    opened, expires = first["opened_on"], tables.moment(first["expires_at"])
+    assert expires is not None  # a card always has its end
     card = Card(
         id=first["card_id"],
         client_id=first["client_id"],
         area_id=first["area_id"],
         client_first_name=first_name(first["given_name"]),
         recipient=first["recipient"],
-        expires_at=_moment(first["expires_at"]),
+        expires_at=expires,
         opened_on=date.fromisoformat(opened) if isinstance(opened, str) else opened,
     )
     if first["withdrawn_at"] is not None or card.expires_at <= clock.now():

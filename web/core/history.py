@@ -87,12 +87,12 @@ async def attentions_and_events(client_id: int) -> tuple[list[Attention], list[T
                 attention.raised_by = tables.as_model(Practitioner, row, "r")
             attentions.append(attention)
         else:
-            shared, until = row["e_shared_at"], row["e_until"]
+            at = tables.moment(row["e_at"])
+            assert at is not None  # every team event has its moment
             events.append(
                 TeamEventRow(
-                    row["e_kind"], _moment(row["e_at"]), row["e_actor"], row["e_subject"],
-                    row["e_method"] or "", _moment(shared) if shared is not None else None,
-                    _moment(until) if until is not None else None,
+                    row["e_kind"], at, row["e_actor"], row["e_subject"], row["e_method"] or "",
+                    tables.moment(row["e_shared_at"]), tables.moment(row["e_until"]),
                 )
             )  # fmt: skip
     return attentions, events
@@ -132,11 +132,6 @@ def _card(e: TeamEventRow) -> str:
 def _day(moment: datetime) -> str:
     local = clock.as_local(moment)
     return f"{local.day} {local:%B}"
-
-
-def _moment(value: datetime | str) -> datetime:
-    """A timestamp as the database returned it (SQLite: ISO text)."""
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def history_events(

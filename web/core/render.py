@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import segno
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2_fragments import render_block
 from starlette.requests import Request
@@ -170,6 +171,15 @@ def ago(day: date | None, today: date) -> str:
 
 def month(moment: datetime, settings: Any) -> str:
     return moment.astimezone(ZoneInfo(settings.time_zone)).strftime("%B %Y")
+
+
+def qr_svg(text: str, title: str) -> str:
+    """`text` as a QR code, an inline SVG that scales with its box (a join code, a card)."""
+    return str(
+        segno.make(text, error="m").svg_inline(
+            scale=6, border=2, dark="#000", light="#fff", title=title, omitsize=True
+        )
+    )
 
 
 @pass_context

@@ -4,7 +4,7 @@ is. No project imports: every layer may use it."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any, TypeVar
 
@@ -55,3 +55,12 @@ def _dated(model: type[Model]) -> tuple[tuple[str, Callable[[str], date]], ...]:
         if name in meta.fields_db_projection
         and ((timed := isinstance(field, DatetimeField)) or isinstance(field, DateField))
     )
+
+
+def moment(value: object) -> datetime | None:
+    """A moment a raw statement read: a datetime from PostgreSQL, ISO text from SQLite (a date
+    alone, from a contact, is its midnight in UTC)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    read = datetime.fromisoformat(str(value))
+    return read if read.tzinfo else read.replace(tzinfo=UTC)

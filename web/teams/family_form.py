@@ -62,7 +62,7 @@ def family_email(sharer: Membership, client: Client, url: str, until: str) -> st
     who = (
         f"{family.first_name(sharer.practitioner.name)}, {sharer.role} at "
         f"{sharer.practitioner.organisation.name},"
-        if family.listed_sharer(sharer)
+        if family.shown_as(sharer) in ("list", "ask")  # sharing is agreeing, when asked
         else f"Someone from the team working with {child}"
     )
     return (

@@ -4,26 +4,18 @@ caches and other sites."""
 
 from __future__ import annotations
 
-import segno
 from starlette.requests import Request
 from starlette.responses import Response
 
 from models.clients import Client
 from models.family import FamilyCard
 from web.core import family
-from web.core.render import page_or_block
+from web.core.render import page_or_block, qr_svg
 
 
 def qr_page(request: Request, client: Client, card: FamilyCard, url: str) -> Response:
     """The card's link as a QR code (and as text), shown this once: never stored, never sent."""
-    svg = segno.make(url, error="m").svg_inline(
-        scale=6,
-        border=2,
-        dark="#000",
-        light="#fff",
-        title="QR code of the family's card",
-        omitsize=True,
-    )
+    svg = qr_svg(url, "QR code of the family's card")
     return page_or_block(
         request,
         "teams/family_qr.html",

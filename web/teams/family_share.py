@@ -49,15 +49,7 @@ def refused(request: Request, client: Client) -> Response:
 
 def roster(team: list[Membership]) -> list[tuple[Membership, str]]:
     """Each member the sharer sees, and whether the card will show them (for the form)."""
-    shown = []
-    for member in team:
-        if not member.practitioner.active:
-            shown.append((member, "inactive"))
-        elif family.never_shown(member):
-            shown.append((member, "hidden"))
-        else:
-            shown.append((member, family.listing_of(member)))
-    return shown
+    return [(member, family.shown_as(member)) for member in team]
 
 
 def form_page(
@@ -175,11 +167,7 @@ async def shared(
             )
         moment = now()  # after the hold: a leave waiting on it comes after this
         card = await made(request, client, own, answers, token, url, moment)
-        asked = [
-            m.practitioner
-            for m in team
-            if m is not own and not family.never_shown(m) and family.listing_of(m) == "ask"
-        ]
+        asked = [m.practitioner for m in team if m is not own and family.shown_as(m) == "ask"]
         cards_page = f"/clients/{client.id}/family"
         await alert(
             settings, asked, "card_asked", client_id=client.id, actor_id=me(request).id,
@@ -221,7 +209,7 @@ async def made(
         )
         card.outbox_id = queued.id
     await card.save()
-    if not family.never_shown(own) and family.listing_of(own) == "ask":
+    if family.shown_as(own) == "ask":
         # Sharing it is agreeing to be on it.
         await FamilyCardAgreement.create(card=card, practitioner=me(request), at=moment)
     await TeamEvent.create(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-import segno
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -22,7 +21,7 @@ from web.core import audit, clock, references
 from web.core.auth import me, now, signed_in, token_hash
 from web.core.budgets import PAGE, queries
 from web.core.errors import error_page
-from web.core.render import page_or_block
+from web.core.render import page_or_block, qr_svg
 from web.core.settings import Settings
 from web.teams.team import team_or_refusal, viewed
 
@@ -49,14 +48,7 @@ async def join_code(request: Request) -> Response:
         expires_at=moment + timedelta(minutes=JOIN_CODE_MINUTES),
     )
     url = f"{settings.base_url}/join/{token}"
-    svg = segno.make(url, error="m").svg_inline(
-        scale=6,
-        border=2,
-        dark="#000",
-        light="#fff",
-        title="QR code to join this team",
-        omitsize=True,
-    )
+    svg = qr_svg(url, "QR code to join this team")
     await audit.record_all(
         [
             viewed(request, client),
