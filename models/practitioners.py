@@ -19,6 +19,12 @@ DELIVERY = ("immediate", "digest", "off")
 SIGNUP_ANSWERED = 6
 
 
+def listed_sql(alias: str) -> str:
+    """Listed in the phone book (active, signup answered), in SQL, for the practitioner
+    aliased `alias`: web/core/access.py `listed_in_phone_book` is the same rule for the ORM."""
+    return f"{alias}.active AND {alias}.signup_step >= {SIGNUP_ANSWERED}"
+
+
 class Practitioner(Model):
     """A professional who signs in. Belongs to one organisation."""
 

@@ -233,13 +233,9 @@ def seen_and_acknowledged(
 
 
 def listed_in_phone_book() -> Q:
-    """Practitioners the phone book shows: active, with their signup answered."""
+    """Practitioners the phone book shows: active, with their signup answered (in SQL:
+    models/practitioners.py `listed_sql`)."""
     return Q(active=True, signup_step__gte=SIGNUP_ANSWERED)
-
-
-def listed_sql(alias: str) -> str:
-    """`listed_in_phone_book` in SQL, for the practitioner aliased `alias`."""
-    return f"{alias}.active AND {alias}.signup_step >= {SIGNUP_ANSWERED}"
 
 
 def invitations_managed_by(practitioner: Practitioner, councils: list[int] | None) -> Q:

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 from tortoise import connections
 
-from web.core import access, db
+from models.practitioners import listed_sql
+from web.core import db
 from web.core import services as services_kept
 from web.core.name_index import Vocabulary, fold
 
@@ -112,7 +113,7 @@ async def kept(version: int | None) -> Kept:
     rows = await connections.get("default").execute_query_dict(
         "SELECT p.id, p.name, p.job_title, o.name AS organisation, o.area_id FROM practitioner p"
         " JOIN organisation o ON o.id = p.organisation_id"
-        f" WHERE {access.listed_sql('p')} ORDER BY p.name, p.id"
+        f" WHERE {listed_sql('p')} ORDER BY p.name, p.id"
     )
     words = Words()
     words.add(

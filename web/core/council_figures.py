@@ -19,8 +19,9 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from models.areas import CouncilFigures
+from models.practitioners import listed_sql
 from models.teams import Membership
-from web.core import access, clock, db
+from web.core import clock, db
 from web.core.areas import area_tree
 
 MONTHS = 12
@@ -31,7 +32,7 @@ REFRESH_LOCK = 0x70F16
 #: When a membership joined, as the team saw it (a member who was discreet joins when they
 #: became visible: their discreet time never shows).
 JOINED = "(CASE WHEN m.discreet THEN m.started_at ELSE COALESCE(m.visible_since, m.started_at) END)"
-ACTIVE = access.listed_sql("p")
+ACTIVE = listed_sql("p")
 
 
 @dataclass(frozen=True)
